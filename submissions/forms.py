@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import re
+
+from django import forms
+
+PAIR_RE = re.compile(r"^(?P<period>[0-9]{4}-(0[1-9]|1[0-2]))\|(?P<type>Primary|Refresh)$")
+
+
+class UploadForm(forms.Form):
+    """Reporting period (with its implied window type) and the file.
+
+    The choices show what is open when the page is drawn; the submitted pair is re-checked by the
+    gate against the time the last byte arrived (spec 8.2), so a stale choice becomes a recorded
+    FILE001/FILE002 refusal rather than a form error.
+    """
+
+    pair = forms.CharField(label="Reporting period", widget=forms.RadioSelect)
+    file = forms.FileField(label="IDB file", help_text="An .mdb, .accdb, .zip or .xlsx file, up to 512 MB.")
+
+    def __init__(self, *args, choices: list[tuple[str, str]] | None = None, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["pair"].widget.choices = choices or []
+
+    def clean_pair(self) -> tuple[str, str]:
+        value = self.cleaned_data["pair"]
+        m = PAIR_RE.match(value or "")
+        if not m:
+            raise forms.ValidationError("Select the reporting period you are submitting.")
+        return m.group("period"), m.group("type")

@@ -1,0 +1,349 @@
+"""Writes of the submission lifecycle: receive an upload, move state, record the result, resolve liveness."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from portal.errors import PortalError
+from portal.models import Organisation, User
+from portal.services import audit_record
+from validation.dataset import DATASET
+
+from .models import (
+    SUCCESSFUL_STATUSES,
+    TRANSITIONS,
+    Status,
+    Submission,
+    SubmissionCommissioner,
+    SubmissionRuleCount,
+    SubmissionTableCount,
+    Window,
+    WindowType,
+)
+
+log = logging.getLogger(__name__)
+
+ACCEPTED_EXTENSIONS = (".mdb", ".accdb", ".zip", ".xlsx")
+
+
+@dataclass(frozen=True)
+class GateResult:
+    window: Window | None
+    rule_id: str | None  # FILE001 or FILE002 when refused
+
+
+def gate_check(*, period: str, window_type: str, at: datetime) -> GateResult:
+    """Spec 8.2: is a window offering (period, window type) open at ``at``?"""
+    field = "primary_rp" if window_type == WindowType.PRIMARY else "refresh_rp"
+    windows = list(Window.objects.filter(**{field: period}))
+    for w in windows:
+        if w.is_open(at):
+            return GateResult(window=w, rule_id=None)
+    if any(w.closes_at <= at for w in windows):
+        return GateResult(window=windows[0], rule_id="FILE001")
+    return GateResult(window=windows[0] if windows else None, rule_id="FILE002")
+
+
+def _allocate_bsp_number(organisation: Organisation) -> int:
+    org = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    number = org.next_bsp_number
+    Organisation.objects.filter(pk=org.pk).update(next_bsp_number=number + 1)
+    return number
+
+
+def _safe_name(name: str) -> str:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", base)[:120] or "upload"
+
+
+def early_refusal(*, file_name: str, size: int, oversized: bool) -> str | None:
+    """READ-stage refusals decidable without opening the file, so junk is never stored."""
+    if not file_name.lower().endswith(ACCEPTED_EXTENSIONS):
+        return "FILE003"
+    if size == 0 or oversized:
+        return "FILE004"
+    return None
+
+
+@transaction.atomic
+def submission_receive(
+    *,
+    user: User,
+    upload: Any,
+    period: str,
+    window_type: str,
+    received_at: datetime | None = None,
+) -> Submission:
+    """Record an upload (spec 8.2): gate check, BSP number, storage, RECEIVED, task on commit.
+
+    ``upload`` is a Django UploadedFile; the hashing upload handler has set sha256, received_size,
+    oversized and received_at on it. A refused upload becomes a Rejected submission with its
+    finding and no stored content.
+    """
+    if not user.can_upload or user.organisation is None:
+        raise PortalError("Only submitters of a provider organisation may upload files.", code="forbidden")
+    if window_type not in WindowType.values:
+        raise PortalError("Choose Primary or Refresh.", code="invalid")
+    organisation = user.organisation
+    received_at = received_at or getattr(upload, "received_at", None) or timezone.now()
+    file_name = upload.name or "upload"
+    size = int(getattr(upload, "received_size", None) or upload.size or 0)
+    oversized = bool(getattr(upload, "oversized", False))
+
+    gate = gate_check(period=period, window_type=window_type, at=received_at)
+    submission = Submission(
+        organisation=organisation,
+        bsp_unique_id=_allocate_bsp_number(organisation),
+        window=gate.window,
+        period=period,
+        window_type=window_type,
+        received_at=received_at,
+        uploaded_by=user,
+        original_name=file_name[:255],
+        size=size,
+        sha256=getattr(upload, "sha256", "") or "",
+        rule_set_version=DATASET.version,
+    )
+    refusal = gate.rule_id or early_refusal(file_name=file_name, size=size, oversized=oversized)
+    if refusal:
+        submission.status = Status.REJECTED
+        submission.finished_at = timezone.now()
+        submission.full_clean()
+        submission.save()
+        _store_refusal(submission, refusal)
+        audit_record(
+            action="submission.refused",
+            actor=user,
+            organisation=organisation,
+            obj=submission,
+            to_state=Status.REJECTED,
+            details={"rule_id": refusal, "file_name": file_name, "size": size, "period": period},
+        )
+        return submission
+
+    prefix = f"uploads/{organisation.code}/{submission.bsp_unique_id:07d}"
+    submission.file.name = default_storage.save(f"{prefix}/{_safe_name(file_name)}", File(upload))
+    submission.full_clean()
+    submission.save()
+    audit_record(
+        action="submission.received",
+        actor=user,
+        organisation=organisation,
+        obj=submission,
+        to_state=Status.RECEIVED,
+        details={"file_name": file_name, "size": size, "sha256": submission.sha256, "period": period},
+    )
+    submission_id = submission.pk
+    transaction.on_commit(lambda: _enqueue(submission_id))
+    return submission
+
+
+def _enqueue(submission_id: int) -> None:
+    from .tasks import process_submission
+
+    try:
+        process_submission.delay(submission_id)
+    except Exception:  # the broker is down: the sweeper will pick the submission up
+        log.exception("Could not enqueue submission %s; the sweeper will retry", submission_id)
+
+
+def _store_refusal(submission: Submission, rule_id: str) -> None:
+    from reporting.artefacts import write_findings_only
+
+    names = write_findings_only(
+        rule_ids=[rule_id], submission_id=submission.submission_id, prefix=artefact_prefix(submission)
+    )
+    Submission.objects.filter(pk=submission.pk).update(**names)
+    for k, v in names.items():
+        setattr(submission, k, v)
+    spec = DATASET.rules[rule_id]
+    SubmissionRuleCount.objects.create(
+        submission=submission, rule_id=rule_id, severity=spec.severity, message=spec.message, count=1
+    )
+
+
+def artefact_prefix(submission: Submission) -> str:
+    return f"results/{submission.organisation.code}/{submission.bsp_unique_id:07d}"
+
+
+def submission_transition(
+    *, submission: Submission, to: str, actor: User | None = None, details: dict[str, Any] | None = None
+) -> Submission:
+    """The only place a submission's status changes; writes one audit row per change."""
+    current = submission.status
+    if to not in TRANSITIONS[current]:
+        raise PortalError(f"A submission cannot go from {current} to {to}.", code="invalid_transition")
+    submission.status = to
+    fields = ["status"]
+    now = timezone.now()
+    if to == Status.VALIDATING:
+        submission.started_at = now
+        submission.attempts += 1
+        fields += ["started_at", "attempts"]
+    if to in SUCCESSFUL_STATUSES or to in (Status.REJECTED, Status.ERROR):
+        submission.finished_at = now
+        fields.append("finished_at")
+    submission.save(update_fields=fields)
+    audit_record(
+        action="submission.status",
+        actor=actor,
+        organisation=submission.organisation,
+        obj=submission,
+        from_state=current,
+        to_state=to,
+        details=details,
+    )
+    return submission
+
+
+@transaction.atomic
+def submission_start(*, submission_id: int) -> Submission | None:
+    """Claim a RECEIVED submission for processing; None if another run has it or it is final."""
+    submission = Submission.objects.select_for_update().select_related("organisation").get(pk=submission_id)
+    if submission.status == Status.RECEIVED:
+        return submission_transition(submission=submission, to=Status.VALIDATING)
+    if submission.status == Status.VALIDATING:
+        # A redelivered task after a worker died: take it over (acks_late semantics).
+        submission.attempts += 1
+        submission.started_at = timezone.now()
+        submission.save(update_fields=["attempts", "started_at"])
+        return submission
+    return None
+
+
+def submission_set_progress(*, submission_id: int, stage: str, table: str | None, pct: int) -> None:
+    # Outside any transaction so the status page sees it at once.
+    Submission.objects.filter(pk=submission_id).update(
+        progress_stage=stage, progress_table=table or "", progress_pct=max(0, min(100, pct))
+    )
+
+
+STATUS_FOR_OUTCOME = {
+    "Rejected": Status.REJECTED,
+    "Partially accepted": Status.PARTIALLY_ACCEPTED,
+    "Accepted with warnings": Status.ACCEPTED_WITH_WARNINGS,
+    "Accepted": Status.ACCEPTED,
+}
+
+
+@dataclass(frozen=True)
+class TableCountRow:
+    table: str
+    read: int
+    accepted: int
+    rejected_record: int
+    rejected_group: int
+    with_warnings: int
+
+
+@transaction.atomic
+def submission_record_result(
+    *,
+    submission_id: int,
+    outcome: str,
+    profile: str | None,
+    counts: Iterable[TableCountRow],
+    rule_counts: dict[str, int],
+    commissioners: dict[str, int],
+    total_records: int,
+    artefacts: dict[str, str],
+) -> Submission:
+    submission = Submission.objects.select_for_update().select_related("organisation").get(pk=submission_id)
+    if submission.is_final:
+        return submission  # idempotent: a second run of the task changes nothing
+    SubmissionTableCount.objects.filter(submission=submission).delete()
+    SubmissionRuleCount.objects.filter(submission=submission).delete()
+    SubmissionCommissioner.objects.filter(submission=submission).delete()
+    SubmissionTableCount.objects.bulk_create(
+        SubmissionTableCount(
+            submission=submission,
+            position=i,
+            table=c.table,
+            rows_read=c.read,
+            rows_accepted=c.accepted,
+            rows_rejected_record=c.rejected_record,
+            rows_rejected_group=c.rejected_group,
+            rows_with_warnings=c.with_warnings,
+        )
+        for i, c in enumerate(counts)
+    )
+    SubmissionRuleCount.objects.bulk_create(
+        SubmissionRuleCount(
+            submission=submission,
+            rule_id=rule_id,
+            severity=DATASET.rules[rule_id].severity,
+            message=DATASET.rules[rule_id].message,
+            count=n,
+        )
+        for rule_id, n in rule_counts.items()
+    )
+    SubmissionCommissioner.objects.bulk_create(
+        SubmissionCommissioner(submission=submission, code=code, referrals=n) for code, n in commissioners.items()
+    )
+    submission.profile = profile or ""
+    submission.total_records = total_records
+    submission.progress_stage = "done"
+    submission.progress_table = ""
+    submission.progress_pct = 100
+    for k, v in artefacts.items():
+        setattr(submission, k, v)
+    submission.save()
+    submission_transition(submission=submission, to=STATUS_FOR_OUTCOME[outcome])
+    if submission.is_successful:
+        submission_resolve_live(
+            organisation=submission.organisation, period=submission.period, window_type=submission.window_type
+        )
+        submission.refresh_from_db()
+    return submission
+
+
+@transaction.atomic
+def submission_fail(*, submission_id: int, message: str) -> Submission:
+    submission = Submission.objects.select_for_update().select_related("organisation").get(pk=submission_id)
+    if submission.is_final:
+        return submission
+    submission.error_message = message[:2000]
+    submission.progress_stage = "error"
+    submission.save(update_fields=["error_message", "progress_stage"])
+    return submission_transition(submission=submission, to=Status.ERROR, details={"message": message[:500]})
+
+
+@transaction.atomic
+def submission_resolve_live(*, organisation: Organisation, period: str, window_type: str) -> Submission | None:
+    """Spec 7.3: the successful submission with the latest received_at (then higher BSP number) is live."""
+    Organisation.objects.select_for_update().get(pk=organisation.pk)  # serialise per provider
+    group = Submission.objects.filter(organisation=organisation, period=period, window_type=window_type)
+    window = Window.objects.filter(
+        **{"primary_rp" if window_type == WindowType.PRIMARY else "refresh_rp": period}
+    ).first()
+    candidates = group.filter(status__in=SUCCESSFUL_STATUSES)
+    if window is not None:
+        # A file received before the close counts even if it finishes after it (spec 7.3, 8.2).
+        candidates = candidates.filter(received_at__lt=window.closes_at)
+    new_live = candidates.order_by("-received_at", "-bsp_unique_id").first()
+    old_live = group.filter(is_live=True).exclude(pk=getattr(new_live, "pk", None)).first()
+    if old_live is not None:
+        old_live.is_live = False
+        old_live.superseded_by = new_live
+        old_live.save(update_fields=["is_live", "superseded_by"])
+        audit_record(
+            action="submission.superseded",
+            organisation=organisation,
+            obj=old_live,
+            details={"superseded_by": new_live.submission_id if new_live else None},
+        )
+    if new_live is not None and not new_live.is_live:
+        new_live.is_live = True
+        new_live.save(update_fields=["is_live"])
+        audit_record(action="submission.live", organisation=organisation, obj=new_live)
+    return new_live

@@ -1,0 +1,161 @@
+"""Celery tasks: thin wrappers that take ids and call the services. Safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import InterfaceError, OperationalError
+from django.utils import timezone
+
+from reporting.artefacts import commissioner_counts, write_submission_artefacts
+from validation.api import validate_file
+from validation.model import UploadContext
+
+from . import services
+from .models import Status, Submission
+from .selectors import organisation_register
+from .timetable import LONDON
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+
+# Progress bands of the status page: reading 0-15, validating 15-85, loading 85-100.
+BANDS = {"reading": (0, 15), "validating": (15, 85), "loading": (85, 100)}
+
+
+class ProgressReporter:
+    """Turns engine callbacks into throttled database updates the status page polls."""
+
+    def __init__(self, submission_id: int, min_interval: float = 0.3) -> None:
+        self.submission_id = submission_id
+        self.min_interval = min_interval
+        self._last = 0.0
+
+    def __call__(self, stage: str, table: str | None, fraction: float) -> None:
+        now = time.monotonic()
+        if now - self._last < self.min_interval and fraction < 1.0:
+            return
+        self._last = now
+        lo, hi = BANDS.get(stage, (0, 100))
+        pct = int(lo + (hi - lo) * max(0.0, min(1.0, fraction)))
+        services.submission_set_progress(submission_id=self.submission_id, stage=stage, table=table, pct=pct)
+
+
+@contextmanager
+def local_copy(name: str) -> Iterator[Path]:
+    """A local path for a stored file: the file itself on local storage, a streamed copy otherwise."""
+    try:
+        yield Path(default_storage.path(name))
+        return
+    except NotImplementedError:
+        pass
+    tmpdir = Path(tempfile.mkdtemp(prefix="iapt-"))
+    try:
+        target = tmpdir / Path(name).name
+        with default_storage.open(name, "rb") as src, target.open("wb") as dst:
+            shutil.copyfileobj(src, dst, length=1024 * 1024)
+        yield target
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def upload_context(submission: Submission) -> UploadContext:
+    return UploadContext(
+        org_code=submission.organisation.code,
+        period=submission.period,
+        window_type=submission.window_type,
+        received_at=submission.received_at,
+        window_opens_on=submission.window.opens_at.astimezone(LONDON).date() if submission.window else None,
+        register=organisation_register(),
+        file_name=submission.original_name,
+    )
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=3,
+    soft_time_limit=50 * 60,
+    time_limit=55 * 60,
+)
+def process_submission(self, submission_id: int) -> str:  # type: ignore[no-untyped-def]
+    try:
+        submission = services.submission_start(submission_id=submission_id)
+    except Submission.DoesNotExist:
+        log.warning("Submission %s no longer exists", submission_id)
+        return "missing"
+    if submission is None:
+        return "already-done"
+    try:
+        progress = ProgressReporter(submission_id)
+        with local_copy(submission.file.name) as path:
+            result = validate_file(
+                path,
+                ctx=upload_context(submission),
+                file_name=submission.original_name,
+                max_upload_bytes=settings.MAX_UPLOAD_BYTES,
+                max_unzipped_bytes=settings.MAX_UNZIPPED_BYTES,
+                progress=progress,
+            )
+        progress("loading", None, 0.0)
+        artefacts = write_submission_artefacts(
+            result,
+            submission_id=submission.submission_id,
+            prefix=services.artefact_prefix(submission),
+            progress=lambda f: progress("loading", None, f),
+        )
+        services.submission_record_result(
+            submission_id=submission_id,
+            outcome=result.outcome.value,
+            profile=result.profile,
+            counts=[
+                services.TableCountRow(table=t, **c.as_dict()) for t, c in (result.counts or {}).items()
+            ],
+            rule_counts=result.findings_by_rule,
+            commissioners=commissioner_counts(result),
+            total_records=result.total_records,
+            artefacts=artefacts,
+        )
+        return "done"
+    except TRANSIENT_ERRORS as exc:
+        if self.request.retries < self.max_retries:
+            log.warning("Transient error on submission %s, retrying: %s", submission_id, exc)
+            _back_to_received(submission_id)
+            raise self.retry(exc=exc, countdown=5 * (2**self.request.retries)) from exc
+        services.submission_fail(submission_id=submission_id, message=f"Processing failed repeatedly: {exc}")
+        return "error"
+    except SoftTimeLimitExceeded:
+        services.submission_fail(submission_id=submission_id, message="Processing took too long and was stopped.")
+        return "error"
+    except Exception as exc:
+        log.exception("Submission %s failed", submission_id)
+        services.submission_fail(submission_id=submission_id, message=f"Unexpected error: {type(exc).__name__}")
+        return "error"
+
+
+def _back_to_received(submission_id: int) -> None:
+    # Leave it VALIDATING: submission_start takes over a VALIDATING submission on the retry.
+    Submission.objects.filter(pk=submission_id, status=Status.VALIDATING).update(progress_stage="retrying")
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
+def sweep_stuck_submissions() -> int:
+    """Re-queue submissions nobody is processing (broker down at upload time, worker lost)."""
+    cutoff = timezone.now() - timezone.timedelta(seconds=settings.SUBMISSION_STUCK_AFTER)
+    requeued = 0
+    for sub in Submission.objects.filter(status=Status.RECEIVED, received_at__lt=cutoff):
+        process_submission.delay(sub.pk)
+        requeued += 1
+    return requeued

@@ -1,0 +1,109 @@
+"""Every URL pattern, requested by anonymous users and by users of two organisations of each kind.
+
+Adding a view without classifying it here fails ``test_every_url_is_in_the_matrix``.
+"""
+
+from __future__ import annotations
+
+import io
+
+import polars as pl
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from submissions.models import Status, SubmissionCommissioner
+from tests.factories import PASSWORD, SubmissionFactory
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC = {"login", "logout", "healthz"}
+USERS = ["anon", "submitter_a", "viewer_a", "submitter_b", "commissioner_user_a", "commissioner_user_b", "admin_user"]
+
+# url name -> expected status per user (in USERS order); 302 for anonymous means "sent to sign in".
+MATRIX: dict[str, tuple[int, ...]] = {
+    "home": (302, 302, 302, 302, 302, 302, 302),
+    "submission-home": (302, 200, 200, 200, 403, 403, 200),
+    "submission-upload": (302, 200, 403, 200, 403, 403, 403),
+    "submission-detail": (302, 200, 200, 404, 403, 403, 200),
+    "submission-progress": (302, 200, 200, 404, 403, 403, 200),
+    "submission-report": (302, 200, 200, 404, 403, 403, 200),
+    "submission-extract": (302, 200, 200, 404, 403, 403, 200),
+    "commissioner-extracts": (302, 403, 403, 403, 200, 200, 403),
+    "commissioner-extract-download": (302, 403, 403, 403, 200, 404, 403),
+}
+
+
+def _names(resolver: URLResolver | None = None, prefix: str = "") -> set[str]:
+    resolver = resolver or get_resolver()
+    names: set[str] = set()
+    for p in resolver.url_patterns:
+        if isinstance(p, URLResolver):
+            if p.namespace == "admin":
+                continue
+            names |= _names(p, prefix)
+        elif isinstance(p, URLPattern) and p.name:
+            names.add(p.name)
+    return names
+
+
+def test_every_url_is_in_the_matrix() -> None:
+    assert _names() - PUBLIC == set(MATRIX), "classify new views in MATRIX"
+
+
+@pytest.fixture
+def sub_a(provider_a, open_window, commissioner_a, commissioner_b):  # type: ignore[no-untyped-def]
+    sub = SubmissionFactory(
+        organisation=provider_a, window=open_window, status=Status.ACCEPTED, is_live=True, original_name="a.zip"
+    )
+    prefix = f"results/{provider_a.code}/{sub.bsp_unique_id:07d}"
+    sub.report_csv = default_storage.save(f"{prefix}/v.csv", ContentFile(b"SUBMISSION_ID\n"))
+    sub.report_xlsx = default_storage.save(f"{prefix}/v.xlsx", ContentFile(b"xlsx"))
+    sub.extract_zip = default_storage.save(f"{prefix}/e.zip", ContentFile(b"zip"))
+    buf = io.BytesIO()
+    pl.DataFrame({"ROW_NUMBER": [1], "SERVICEID": ["R1"], "LPTID": ["P1"], "ORGCODECOMM": ["00C"]}).write_parquet(buf)
+    default_storage.save(f"{prefix}/accepted/Referral.parquet", ContentFile(buf.getvalue()))
+    sub.accepted_dir = f"{prefix}/accepted"
+    sub.save()
+    SubmissionCommissioner.objects.create(submission=sub, code="00C", referrals=1)
+    return sub
+
+
+def _url(name: str, sub) -> str:  # type: ignore[no-untyped-def]
+    sid = sub.submission_id
+    kwargs = {
+        "submission-detail": {"submission_id": sid},
+        "submission-progress": {"submission_id": sid},
+        "submission-report": {"submission_id": sid, "fmt": "csv"},
+        "submission-extract": {"submission_id": sid},
+        "commissioner-extract-download": {"code": "00C", "submission_id": sid},
+    }.get(name, {})
+    return reverse(name, kwargs=kwargs)
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+@pytest.mark.parametrize("who", USERS)
+def test_access(client, request, sub_a, name, who):  # type: ignore[no-untyped-def]
+    if who != "anon":
+        user = request.getfixturevalue(who)
+        assert client.login(username=user.username, password=PASSWORD)
+    url = _url(name, sub_a)
+    response = client.get(url)
+    expected = MATRIX[name][USERS.index(who)]
+    assert response.status_code == expected, f"{who} GET {url}"
+    if who == "anon":
+        assert "/accounts/login/" in response["Location"]
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    if who in ("submitter_b", "commissioner_user_b") and response.status_code == 200:
+        assert sub_a.submission_id.encode() not in body, f"{who} saw another organisation's submission"
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_no_view_changes_data_on_post_for_other_org(client, submitter_b, sub_a, name):  # type: ignore[no-untyped-def]
+    client.login(username=submitter_b.username, password=PASSWORD)
+    before = sub_a.__class__.objects.get(pk=sub_a.pk)
+    response = client.post(_url(name, sub_a), {})
+    assert response.status_code in (200, 302, 403, 404, 405)
+    after = sub_a.__class__.objects.get(pk=sub_a.pk)
+    assert (after.status, after.is_live, after.file.name) == (before.status, before.is_live, before.file.name)
