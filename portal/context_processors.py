@@ -1,6 +1,19 @@
 from django.http import HttpRequest
+from django.urls import reverse
 
 
 def portal(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
-    return {"portal_user_org": getattr(user, "organisation", None) if user and user.is_authenticated else None}
+    if not (user and user.is_authenticated):
+        return {"portal_user_org": None, "nav_items": []}
+    items: list[tuple[str, str]] = []
+    if user.is_provider_user or user.is_portal_admin:
+        items.append(("Submissions", reverse("submission-home")))
+        if user.can_upload:
+            items.append(("Upload a file", reverse("submission-upload")))
+    if user.is_commissioner_user:
+        items.append(("Commissioner extracts", reverse("commissioner-extracts")))
+    if user.is_portal_admin:
+        items.append(("Administration", reverse("admin:index")))
+    nav = [{"label": label, "url": url, "current": request.path == url} for label, url in items]
+    return {"portal_user_org": user.organisation, "nav_items": nav}

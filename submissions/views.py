@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.errors import PortalError
 from portal.services import audit_record
+from reporting.writers import extract_file_name, report_file_name
 
 from . import selectors, services
 from .forms import UploadForm
@@ -202,7 +203,7 @@ def _stream(request: HttpRequest, sub: Submission, name: str, filename: str, kin
 
 
 def report_filename(sub: Submission, ext: str) -> str:
-    return f"{sub.organisation.code}_{sub.period}_{sub.window_type}_{sub.bsp_unique_id}_validation.{ext}"
+    return report_file_name(sub.organisation.code, sub.period, sub.window_type, sub.bsp_unique_id, ext)
 
 
 @provider_access
@@ -221,5 +222,5 @@ def submission_extract(request: HttpRequest, submission_id: str) -> FileResponse
     sub = _get_submission(request, submission_id)
     if not sub.is_successful:
         raise Http404("Only successful submissions have an extract")
-    filename = f"{sub.organisation.code}_{sub.period}_{sub.window_type}_{sub.bsp_unique_id}_pre_deadline.zip"
+    filename = extract_file_name(sub.organisation.code, sub.period, sub.window_type, sub.bsp_unique_id, "zip")
     return _stream(request, sub, sub.extract_zip, filename, "pre_deadline_extract")
