@@ -1,0 +1,260 @@
+"""RECORDS stage (spec 6.1 stage 5): generic column rules, table rules, duplicates, parents and cascades.
+
+Everything is vectorised: each rule is a polars expression over a whole table; duplicates use window
+expressions and parent resolution uses group-by + join. Python loops run per table, rule and column only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+from validation.dataset import DATASET
+from validation.dataset.schema import Severity, Stage, Table
+from validation.engine import rules_person, rules_referral  # noqa: F401  (registers the rules)
+from validation.engine.common import (
+    OK,
+    PARENT_COUNT,
+    PARENT_PREFIX,
+    REJECTED,
+    ROW_SEVERITIES,
+    D,
+    Finding,
+    N,
+)
+from validation.engine.prepare import PreparedTable
+from validation.engine.registry import PARENT_COLUMNS, TABLE_RULES, Check, TableView
+from validation.model import ROW, UploadContext
+
+# Duplicate-key rule per table (spec 6.2 item 4). GROUP_REJECT rules reject every copy; the RECORD_REJECT
+# ones (code-only tables) keep the first row and reject the later ones.
+DUPLICATE_RULES: dict[str, str] = {
+    "Person": "PER110",
+    "Disability": "DIS130",
+    "Referral": "REF110",
+    "Appointment": "APP110",
+    "AssessmentPEQ": "APQ100",
+    "TreatmentPEQ": "TPQ100",
+    "WaitingTimePause": "WTP110",
+    "LTCCondition": "LTC130",
+    "MUSSymptom": "MUS130",
+    "LTCAppointment": "LTA100",
+    "EmploymentAdviser": "EA100",
+}
+
+
+def _orphan_cascade_rules() -> dict[str, tuple[str, str]]:
+    """Child table -> (orphan rule, cascade rule), read from the catalogue's conditions."""
+    out: dict[str, tuple[str, str]] = {}
+    for t in DATASET.tables.values():
+        if not t.parent:
+            continue
+        orphan = [
+            r.id
+            for r in DATASET.rules.values()
+            if r.table == t.name and r.condition.startswith(f"No {t.parent} row has")
+        ]
+        cascade = [
+            r.id
+            for r in DATASET.rules.values()
+            if r.table == t.name
+            and re.match(rf"{t.parent} rows with this \w+ exist but every one", r.condition)
+        ]
+        assert len(orphan) == 1 and len(cascade) == 1, t.name
+        out[t.name] = (orphan[0], cascade[0])
+    return out
+
+
+ORPHAN_CASCADE_RULES: dict[str, tuple[str, str]] = _orphan_cascade_rules()
+LEVEL_ORDER: list[str] = sorted(
+    DATASET.tables, key=lambda n: (DATASET.tables[n].level, list(DATASET.tables).index(n))
+)
+
+
+def generic_checks(t: TableView) -> list[Check]:
+    """x010, x020 and each column's own chain (type, format, code list, range), from column metadata."""
+    out: list[Check] = []
+    for name, b in t.prepared.bindings.items():
+        if b.mandatory_rule:
+            out.append(Check(b.mandatory_rule, name, t.blank(name)))
+        if b.required_rule:
+            out.append(Check(b.required_rule, name, t.blank(name)))
+        earlier: pl.Expr | None = None
+        for i, (rule_id, _) in enumerate(b.steps):
+            e = pl.col(f"{name}.e{i}")
+            out.append(Check(rule_id, name, e if earlier is None else e & ~earlier))
+            earlier = e if earlier is None else earlier | e
+    return out
+
+
+def duplicate_check(table: Table) -> Check | None:
+    rule_id = DUPLICATE_RULES.get(table.name)
+    if rule_id is None:
+        return None
+    spec = DATASET.rules[rule_id]
+    keys = table.row_key
+    valid = pl.lit(True)
+    for k in keys:
+        col = table.column(k)
+        # mandatory components must be valid; optional ones valid or blank ("blank equals blank")
+        part = pl.col(k + OK) if col.obligation.value == "M" else (pl.col(k + OK) | pl.col(k).is_null())
+        valid = valid & part
+    masked = [pl.when(valid).then(pl.col(k + N)).alias(f"__k{i}") for i, k in enumerate(keys)]
+    if spec.severity is Severity.GROUP_REJECT:
+        expr = valid & (pl.len().over(masked) > 1)
+    else:
+        expr = valid & (pl.int_range(pl.len()).over(masked) > 0)
+    return Check(rule_id, spec.columns[0], expr)
+
+
+@dataclass
+class TableResult:
+    prepared: PreparedTable
+    hits: pl.DataFrame  # __row, rule_id, column, value
+    rejected: pl.Series = field(default_factory=lambda: pl.Series(dtype=pl.Boolean))
+
+
+HIT_SCHEMA = {"row_number": pl.Int64, "rule_id": pl.String, "column": pl.String, "value": pl.String}
+
+
+def evaluate(prepared: PreparedTable, checks: list[Check]) -> pl.DataFrame:
+    """Run the checks over the table in one pass and return one line per finding occurrence."""
+    df = prepared.frame
+    if not checks or df.height == 0:
+        return pl.DataFrame(schema=HIT_SCHEMA)
+    flags = df.select(
+        pl.col(ROW),
+        *[c.expr.fill_null(False).alias(f"__h{i}") for i, c in enumerate(checks)],
+    )
+    parts: list[pl.DataFrame] = []
+    for i, c in enumerate(checks):
+        sel = flags.get_column(f"__h{i}")
+        if not sel.any():
+            continue
+        parts.append(
+            df.select(
+                pl.col(ROW).alias("row_number"),
+                pl.lit(c.rule_id).alias("rule_id"),
+                pl.lit(c.column, dtype=pl.String).alias("column"),
+                (pl.col(c.column) if c.column else pl.lit(None, dtype=pl.String)).alias("value"),
+            ).filter(sel)
+        )
+    if not parts:
+        return pl.DataFrame(schema=HIT_SCHEMA)
+    return pl.concat(parts)
+
+
+def with_parent_values(child: PreparedTable, tables: dict[str, PreparedTable]) -> pl.DataFrame:
+    """Join the parent's key count and the parent values the child's rules read (spec 6.2 item 2)."""
+    t = child.table
+    if not t.parent or t.parent not in tables or t.fk is None:
+        return child.frame
+    parent = tables[t.parent].frame
+    cols = PARENT_COLUMNS.get(t.name, ())
+    aggs = [pl.len().cast(pl.Int64).alias(PARENT_COUNT)]
+    for c in cols:
+        for suffix in (N, OK, D):
+            if c + suffix in parent.columns:
+                aggs.append(pl.col(c + suffix).first().alias(PARENT_PREFIX + c + suffix))
+    grouped = parent.filter(pl.col(t.fk).is_not_null()).group_by(t.fk).agg(aggs)
+    out = child.frame.join(grouped, on=t.fk, how="left", maintain_order="left")
+    return out.with_columns(pl.col(PARENT_COUNT).fill_null(0))
+
+
+def severity_of(rule_id: str) -> str:
+    return DATASET.rules[rule_id].severity.value
+
+
+def rejected_rows(hits: pl.DataFrame) -> pl.Series:
+    rej_ids = [r for r in hits.get_column("rule_id").unique().to_list() if severity_of(r) in ROW_SEVERITIES]
+    return hits.filter(pl.col("rule_id").is_in(rej_ids)).get_column("row_number").unique()
+
+
+def run_records(
+    tables: dict[str, PreparedTable],
+    ctx: UploadContext,
+    rp_start: date,
+    rp_end: date,
+    progress: Callable[[str, str | None, float], None] | None = None,
+) -> tuple[dict[str, TableResult], list[Finding]]:
+    """Row rules for every table, then parent resolution and cascades top-down, then FILE020/FILE021."""
+    results: dict[str, TableResult] = {}
+    names = [n for n in DATASET.tables if n in tables and n != "Header"]
+    # Row rules first (they never depend on another row's acceptance).
+    for i, name in enumerate(names):
+        p = tables[name]
+        if progress:
+            progress("validating", name, i / max(len(names), 1))
+        frame = with_parent_values(p, tables)
+        view_p = PreparedTable(p.table, p.raw, frame, p.bindings)
+        view = TableView(view_p, tables, ctx, rp_start, rp_end)
+        checks = generic_checks(view)
+        dup = duplicate_check(p.table)
+        if dup is not None:
+            checks.append(dup)
+        for rule_id, fn in TABLE_RULES.items():
+            spec = DATASET.rules[rule_id]
+            if spec.table == name:
+                view.rule_id = rule_id
+                checks.extend(fn(view))
+        results[name] = TableResult(p, evaluate(view_p, checks))
+
+    # Parent resolution and cascade, level by level (spec 6.2 item 5).
+    for name in LEVEL_ORDER:
+        if name not in results:
+            continue
+        res = results[name]
+        t = res.prepared.table
+        if t.parent and t.parent in results and t.fk:
+            parent = results[t.parent]
+            pf = parent.prepared.frame.select(pl.col(t.fk), pl.col(ROW)).filter(pl.col(t.fk).is_not_null())
+            pf = pf.with_columns(pl.col(ROW).is_in(parent.rejected.implode()).alias(REJECTED))
+            status = pf.group_by(t.fk).agg(pl.len().alias("__n"), (~pl.col(REJECTED)).sum().alias("__n_ok"))
+            child = res.prepared.frame.select(ROW, t.fk, t.fk + OK).filter(pl.col(t.fk + OK))
+            joined = child.join(status, on=t.fk, how="left")
+            orphan_id, cascade_id = ORPHAN_CASCADE_RULES[name]
+            extra = pl.concat(
+                [
+                    joined.filter(pl.col("__n").is_null()).select(
+                        pl.col(ROW).alias("row_number"),
+                        pl.lit(orphan_id).alias("rule_id"),
+                        pl.lit(t.fk).alias("column"),
+                        pl.col(t.fk).alias("value"),
+                    ),
+                    joined.filter(pl.col("__n_ok") == 0).select(
+                        pl.col(ROW).alias("row_number"),
+                        pl.lit(cascade_id).alias("rule_id"),
+                        pl.lit(t.fk).alias("column"),
+                        pl.col(t.fk).alias("value"),
+                    ),
+                ]
+            )
+            if extra.height:
+                res.hits = pl.concat([res.hits, extra])
+        res.rejected = rejected_rows(res.hits)
+
+    findings = file_content_findings(tables, rp_start, rp_end)
+    if progress:
+        progress("validating", None, 1.0)
+    return results, findings
+
+
+def file_content_findings(tables: dict[str, PreparedTable], rp_start: date, rp_end: date) -> list[Finding]:
+    out: list[Finding] = []
+    for name in ("Person", "Referral"):
+        if name in tables and tables[name].height == 0:
+            out.append(Finding("FILE020", Stage.RECORDS, name))
+    ref = tables.get("Referral")
+    if ref is not None and ref.height > 0:
+        active = (
+            pl.col("REFRECDATE" + OK)
+            & (pl.col("REFRECDATE" + D) <= pl.lit(rp_end))
+            & (~pl.col("ENDDATE" + OK) | (pl.col("ENDDATE" + D) >= pl.lit(rp_start)))
+        )
+        if not ref.frame.select(active.fill_null(False).any()).item():
+            out.append(Finding("FILE021", Stage.RECORDS, "Referral", "REFRECDATE"))
+    return out

@@ -1,0 +1,117 @@
+"""Rule binding: each table-specific rule ID is bound to a small function returning polars expressions.
+
+A rule function receives a ``TableView`` of the table being checked and returns ``Check`` objects: the
+column to report on and a Boolean expression that is true on every row where the finding is raised.
+Adding a rule = writing one decorated function (see ``rules_person.py``, ``rules_referral.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from validation.dataset import DATASET
+from validation.engine.common import OK, PARENT_COUNT, PARENT_PREFIX, D, N, X
+from validation.engine.prepare import PreparedTable
+from validation.model import UploadContext
+
+
+@dataclass(frozen=True)
+class Check:
+    rule_id: str
+    column: str | None
+    expr: pl.Expr
+
+
+@dataclass
+class TableView:
+    """What a rule function can read: this table's frame, the other prepared tables and the context."""
+
+    prepared: PreparedTable
+    tables: dict[str, PreparedTable]
+    ctx: UploadContext
+    rp_start: date
+    rp_end: date
+    rule_id: str = ""
+
+    # -- this row's values
+    def raw(self, col: str) -> pl.Expr:
+        """Value as received after trimming (null when blank)."""
+        return pl.col(col)
+
+    def n(self, col: str) -> pl.Expr:
+        """Normalised value."""
+        return pl.col(col + N)
+
+    def ok(self, col: str) -> pl.Expr:
+        """Populated and passed every check of its column (spec 6.2 item 2)."""
+        return pl.col(col + OK)
+
+    def blank(self, col: str) -> pl.Expr:
+        return pl.col(col).is_null()
+
+    def populated(self, col: str) -> pl.Expr:
+        return pl.col(col).is_not_null()
+
+    def date(self, col: str) -> pl.Expr:
+        """Date of a valid date value, else null."""
+        return pl.col(col + D)
+
+    def num(self, col: str) -> pl.Expr:
+        """Number of a valid numeric value, else null."""
+        return pl.col(col + X)
+
+    def code_in(self, col: str, codes: Iterable[str]) -> pl.Expr:
+        """Valid value that is one of ``codes``."""
+        return self.ok(col) & self.n(col).is_in(list(codes))
+
+    # -- parent values (spec 6.2 item 2: exactly one parent row with this key and a valid value)
+    def parent_ok(self, col: str) -> pl.Expr:
+        return (pl.col(PARENT_COUNT) == 1) & pl.col(PARENT_PREFIX + col + OK).fill_null(False)
+
+    def parent_date(self, col: str) -> pl.Expr:
+        return pl.when(self.parent_ok(col)).then(pl.col(PARENT_PREFIX + col + D))
+
+    def parent_n(self, col: str) -> pl.Expr:
+        return pl.when(self.parent_ok(col)).then(pl.col(PARENT_PREFIX + col + N))
+
+    # -- other tables
+    def other(self, table: str) -> pl.DataFrame | None:
+        p = self.tables.get(table)
+        return None if p is None else p.frame
+
+    def check(self, column: str | None, expr: pl.Expr) -> Check:
+        return Check(self.rule_id, column, expr)
+
+
+RuleFn = Callable[[TableView], Iterable[Check]]
+
+# rule ID -> function; filled by the @rule decorator in the rules_* modules.
+TABLE_RULES: dict[str, RuleFn] = {}
+
+# Parent columns each child's rules read (joined onto the child's rows as "P:<col>.n/.ok/.d").
+PARENT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "Referral": ("DOB",),
+    "Appointment": ("REFRECDATE", "ENDDATE"),
+    "AssessmentPEQ": ("REFRECDATE",),
+    "TreatmentPEQ": ("REFRECDATE",),
+    "WaitingTimePause": ("REFRECDATE",),
+    "LTCAppointment": ("ATTENDANCE",),
+    "EmploymentAdviser": ("EMPSTATUS",),
+}
+
+
+def rule(rule_id: str) -> Callable[[RuleFn], RuleFn]:
+    if rule_id not in DATASET.rules:
+        raise KeyError(f"{rule_id} is not in the rule catalogue")
+
+    def deco(fn: RuleFn) -> RuleFn:
+        if rule_id in TABLE_RULES:
+            raise ValueError(f"{rule_id} bound twice")
+        TABLE_RULES[rule_id] = fn
+        return fn
+
+    return deco

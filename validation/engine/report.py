@@ -1,0 +1,157 @@
+"""Assembling the result: findings frame in report line order (spec 10.1), counts (7.1), outcome (7.2)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from validation.dataset import DATASET
+from validation.dataset.schema import STAGE_ORDER, Severity, Stage
+from validation.engine.common import VALUE_MAX_CHARS, Finding, N
+from validation.engine.prepare import PreparedTable
+from validation.engine.records import TableResult
+from validation.model import FINDING_COLUMNS, ROW, Outcome, TableCounts
+
+_SORT_SCHEMA = {
+    "rule_id": pl.String,
+    "stage": pl.String,
+    "table": pl.String,
+    "row_number": pl.Int64,
+    "record_key": pl.String,
+    "column": pl.String,
+    "value": pl.String,
+    "_colpos": pl.Int64,
+}
+UNKNOWN_COLUMN_BASE = 1_000_000
+
+
+def record_key_expr(table_name: str) -> pl.Expr | None:
+    keys = DATASET.tables[table_name].report_key
+    if not keys:
+        return None
+    parts = [pl.concat_str([pl.lit(f"{k}="), pl.col(k).fill_null("")]) for k in keys]
+    return pl.concat_str(parts, separator=";")
+
+
+def column_position(table: str | None, column: str | None, order: int | None) -> int | None:
+    if column is None:
+        return None
+    t = DATASET.tables.get(table) if table else None
+    if t is not None and column in t.column_names:
+        return t.column_names.index(column)
+    return UNKNOWN_COLUMN_BASE + (order or 0)
+
+
+def file_findings_frame(findings: list[Finding]) -> pl.DataFrame:
+    rows = [
+        {
+            "rule_id": f.rule_id,
+            "stage": f.stage.value,
+            "table": f.table,
+            "row_number": f.row_number,
+            "record_key": f.record_key,
+            "column": f.column,
+            "value": f.value,
+            "_colpos": column_position(f.table, f.column, f.column_order),
+        }
+        for f in findings
+    ]
+    return pl.DataFrame(rows, schema=_SORT_SCHEMA)
+
+
+def row_findings_frame(results: dict[str, TableResult]) -> pl.DataFrame:
+    parts: list[pl.DataFrame] = []
+    for name, res in results.items():
+        hits = res.hits
+        if hits.height == 0:
+            continue
+        key = record_key_expr(name)
+        frame = res.prepared.frame
+        if key is not None:
+            keys = frame.select(pl.col(ROW).alias("row_number"), key.alias("record_key"))
+            hits = hits.join(keys, on="row_number", how="left")
+        else:
+            hits = hits.with_columns(pl.lit(None, dtype=pl.String).alias("record_key"))
+        cols = DATASET.tables[name].column_names
+        hits = hits.with_columns(
+            pl.lit(Stage.RECORDS.value).alias("stage"),
+            pl.lit(name).alias("table"),
+            pl.col("column")
+            .replace_strict(list(cols), list(range(len(cols))), default=None, return_dtype=pl.Int64)
+            .alias("_colpos"),
+        )
+        parts.append(hits.select(list(_SORT_SCHEMA)))
+    if not parts:
+        return pl.DataFrame(schema=_SORT_SCHEMA)
+    return pl.concat(parts)
+
+
+def _rules_frame() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "rule_id": list(DATASET.rules),
+            "severity": [r.severity.value for r in DATASET.rules.values()],
+            "message": [r.message for r in DATASET.rules.values()],
+        }
+    )
+
+
+def assemble_findings(file_findings: list[Finding], results: dict[str, TableResult]) -> pl.DataFrame:
+    frame = pl.concat([file_findings_frame(file_findings), row_findings_frame(results)])
+    table_names = list(DATASET.tables)
+    frame = frame.join(_rules_frame(), on="rule_id", how="left").with_columns(
+        pl.col("value").str.slice(0, VALUE_MAX_CHARS),
+        pl.col("stage").replace_strict(STAGE_ORDER, return_dtype=pl.Int64).alias("_st"),
+        pl.when(pl.col("table").is_null())
+        .then(-1)
+        .otherwise(
+            pl.col("table").replace_strict(
+                table_names, list(range(len(table_names))), default=len(table_names), return_dtype=pl.Int64
+            )
+        )
+        .alias("_tk"),
+    )
+    frame = frame.sort(["_st", "_tk", "table", "row_number", "rule_id", "_colpos"], nulls_last=False)
+    return frame.select([pl.col(c).cast(t) for c, t in FINDING_COLUMNS.items()])
+
+
+def count_table(
+    height: int, hits: pl.DataFrame | None, file_rejected: bool
+) -> tuple[TableCounts, pl.Series | None]:
+    """Counts of spec 7.1 for one table and the row numbers of its rejected rows."""
+    if hits is None or hits.height == 0:
+        return TableCounts(height, 0 if file_rejected else height, 0, 0, 0), pl.Series(
+            "row_number", [], pl.Int64
+        )
+    sev = hits.join(_rules_frame().select("rule_id", "severity"), on="rule_id", how="left")
+    per_row = sev.group_by("row_number").agg(
+        (pl.col("severity") == Severity.RECORD_REJECT.value).any().alias("rr"),
+        (pl.col("severity") == Severity.GROUP_REJECT.value).any().alias("gr"),
+        (pl.col("severity") == Severity.WARNING.value).any().alias("wa"),
+    )
+    rr = per_row.filter(pl.col("rr")).height
+    gr = per_row.filter(~pl.col("rr") & pl.col("gr")).height
+    rejected = per_row.filter(pl.col("rr") | pl.col("gr")).get_column("row_number")
+    accepted = 0 if file_rejected else height - rr - gr
+    warned = 0 if file_rejected else per_row.filter(~pl.col("rr") & ~pl.col("gr") & pl.col("wa")).height
+    return TableCounts(height, accepted, rr, gr, warned), rejected
+
+
+def accepted_rows(p: PreparedTable, rejected: pl.Series | None) -> pl.DataFrame:
+    frame = p.frame
+    if rejected is not None and rejected.len():
+        frame = frame.filter(~pl.col(ROW).is_in(rejected.implode()))
+    return frame.select(
+        pl.col(ROW).cast(pl.Int64).alias("ROW_NUMBER"),
+        *[pl.col(c + N).alias(c) for c in p.table.column_names],
+    )
+
+
+def outcome_of(findings: pl.DataFrame) -> Outcome:
+    sev = set(findings.get_column("severity").unique().to_list())
+    if Severity.FILE_REJECT.value in sev:
+        return Outcome.REJECTED
+    if Severity.RECORD_REJECT.value in sev or Severity.GROUP_REJECT.value in sev:
+        return Outcome.PARTIALLY_ACCEPTED
+    if Severity.WARNING.value in sev:
+        return Outcome.ACCEPTED_WITH_WARNINGS
+    return Outcome.ACCEPTED
