@@ -20,7 +20,9 @@ class Organisation(models.Model):
         "ODS code",
         max_length=6,
         unique=True,
-        validators=[RegexValidator(r"^[A-Z0-9]{3,6}$", "An ODS code is 3 to 6 upper-case letters or digits.")],
+        validators=[
+            RegexValidator(r"^[A-Z0-9]{3,6}$", "An ODS code is 3 to 6 upper-case letters or digits.")
+        ],
     )
     name = models.CharField(max_length=200)
     type = models.CharField(max_length=12, choices=OrganisationType.choices)

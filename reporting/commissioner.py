@@ -23,7 +23,9 @@ def _pseudo(col: str, key: bytes) -> pl.Expr:
     return pl.col(col).map_elements(h, return_dtype=pl.String).alias(col)
 
 
-def commissioner_subset(accepted: dict[str, pl.DataFrame], *, code: str, provider: str) -> dict[str, pl.DataFrame]:
+def commissioner_subset(
+    accepted: dict[str, pl.DataFrame], *, code: str, provider: str
+) -> dict[str, pl.DataFrame]:
     referrals = accepted.get("Referral")
     if referrals is None:
         return {}

@@ -51,8 +51,19 @@ def commissioner_extract_download(request: HttpRequest, code: str, submission_id
     if sub is None or not sub.accepted_dir or not sub.commissioners.filter(code=code).exists():
         raise Http404("No such extract")
     accepted = {}
-    for table in ("Person", "Disability", "Referral", "Appointment", "AssessmentPEQ", "TreatmentPEQ",
-                  "WaitingTimePause", "LTCCondition", "MUSSymptom", "LTCAppointment", "EmploymentAdviser"):
+    for table in (
+        "Person",
+        "Disability",
+        "Referral",
+        "Appointment",
+        "AssessmentPEQ",
+        "TreatmentPEQ",
+        "WaitingTimePause",
+        "LTCCondition",
+        "MUSSymptom",
+        "LTCAppointment",
+        "EmploymentAdviser",
+    ):
         name = f"{sub.accepted_dir}/{table}.parquet"
         if default_storage.exists(name):
             with default_storage.open(name, "rb") as fh:
@@ -77,5 +88,3 @@ def commissioner_extract_download(request: HttpRequest, code: str, submission_id
         details={"kind": "commissioner_extract", "code": code, "file": filename},
     )
     return FileResponse(tmp, as_attachment=True, filename=filename)
-
-

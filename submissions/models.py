@@ -30,7 +30,9 @@ class Window(models.Model):
 
     class Meta:
         ordering = ["opens_at"]
-        constraints = [models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="window_order")]
+        constraints = [
+            models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="window_order")
+        ]
 
     def __str__(self) -> str:
         return self.code
@@ -73,7 +75,13 @@ SUCCESSFUL_STATUSES = frozenset({Status.PARTIALLY_ACCEPTED, Status.ACCEPTED_WITH
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.RECEIVED: frozenset({Status.VALIDATING, Status.REJECTED, Status.ERROR}),
     Status.VALIDATING: frozenset(
-        {Status.REJECTED, Status.PARTIALLY_ACCEPTED, Status.ACCEPTED_WITH_WARNINGS, Status.ACCEPTED, Status.ERROR}
+        {
+            Status.REJECTED,
+            Status.PARTIALLY_ACCEPTED,
+            Status.ACCEPTED_WITH_WARNINGS,
+            Status.ACCEPTED,
+            Status.ERROR,
+        }
     ),
     Status.ERROR: frozenset({Status.RECEIVED}),  # an administrator may re-run it
     Status.REJECTED: frozenset(),
@@ -86,7 +94,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 class Submission(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="submissions")
     bsp_unique_id = models.PositiveIntegerField()
-    window = models.ForeignKey(Window, on_delete=models.PROTECT, null=True, blank=True, related_name="submissions")
+    window = models.ForeignKey(
+        Window, on_delete=models.PROTECT, null=True, blank=True, related_name="submissions"
+    )
     period = models.CharField(max_length=7, validators=[period_validator])
     window_type = models.CharField(max_length=7, choices=WindowType.choices)
     received_at = models.DateTimeField(db_index=True)
@@ -101,7 +111,9 @@ class Submission(models.Model):
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.RECEIVED, db_index=True)
     profile = models.CharField(max_length=8, blank=True)
     is_live = models.BooleanField(default=False)
-    superseded_by = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    superseded_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     total_records = models.PositiveIntegerField(null=True, blank=True)
     rule_set_version = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
@@ -165,6 +177,9 @@ class SubmissionTableCount(models.Model):
         ordering = ["submission", "position"]
         constraints = [models.UniqueConstraint(fields=["submission", "table"], name="unique_table_count")]
 
+    def __str__(self) -> str:
+        return f"{self.table}: {self.rows_accepted}/{self.rows_read}"
+
 
 class SubmissionRuleCount(models.Model):
     """How many findings each rule raised for one submission (for summaries without reading the report)."""
@@ -179,6 +194,9 @@ class SubmissionRuleCount(models.Model):
         ordering = ["submission", "-count", "rule_id"]
         constraints = [models.UniqueConstraint(fields=["submission", "rule_id"], name="unique_rule_count")]
 
+    def __str__(self) -> str:
+        return f"{self.rule_id}: {self.count}"
+
 
 class SubmissionCommissioner(models.Model):
     """Commissioner codes found on a submission's accepted referrals (scopes commissioner extracts)."""
@@ -189,3 +207,6 @@ class SubmissionCommissioner(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["submission", "code"], name="unique_submission_comm")]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.referrals}"

@@ -64,7 +64,9 @@ def live_submission(*, organisation: Organisation, period: str, window_type: str
     ).first()
 
 
-def successful_candidates(*, organisation: Organisation, period: str, window_type: str) -> QuerySet[Submission]:
+def successful_candidates(
+    *, organisation: Organisation, period: str, window_type: str
+) -> QuerySet[Submission]:
     return Submission.objects.filter(
         organisation=organisation, period=period, window_type=window_type, status__in=SUCCESSFUL_STATUSES
     ).order_by("-received_at", "-bsp_unique_id")

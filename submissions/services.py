@@ -288,7 +288,8 @@ def submission_record_result(
         for rule_id, n in rule_counts.items()
     )
     SubmissionCommissioner.objects.bulk_create(
-        SubmissionCommissioner(submission=submission, code=code, referrals=n) for code, n in commissioners.items()
+        SubmissionCommissioner(submission=submission, code=code, referrals=n)
+        for code, n in commissioners.items()
     )
     submission.profile = profile or ""
     submission.total_records = total_records
@@ -319,7 +320,9 @@ def submission_fail(*, submission_id: int, message: str) -> Submission:
 
 
 @transaction.atomic
-def submission_resolve_live(*, organisation: Organisation, period: str, window_type: str) -> Submission | None:
+def submission_resolve_live(
+    *, organisation: Organisation, period: str, window_type: str
+) -> Submission | None:
     """Spec 7.3: the successful submission with the latest received_at (then higher BSP number) is live."""
     Organisation.objects.select_for_update().get(pk=organisation.pk)  # serialise per provider
     group = Submission.objects.filter(organisation=organisation, period=period, window_type=window_type)

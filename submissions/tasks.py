@@ -120,9 +120,7 @@ def process_submission(self, submission_id: int) -> str:  # type: ignore[no-unty
             submission_id=submission_id,
             outcome=result.outcome.value,
             profile=result.profile,
-            counts=[
-                services.TableCountRow(table=t, **c.as_dict()) for t, c in (result.counts or {}).items()
-            ],
+            counts=[services.TableCountRow(table=t, **c.as_dict()) for t, c in (result.counts or {}).items()],
             rule_counts=result.findings_by_rule,
             commissioners=commissioner_counts(result),
             total_records=result.total_records,
@@ -137,11 +135,15 @@ def process_submission(self, submission_id: int) -> str:  # type: ignore[no-unty
         services.submission_fail(submission_id=submission_id, message=f"Processing failed repeatedly: {exc}")
         return "error"
     except SoftTimeLimitExceeded:
-        services.submission_fail(submission_id=submission_id, message="Processing took too long and was stopped.")
+        services.submission_fail(
+            submission_id=submission_id, message="Processing took too long and was stopped."
+        )
         return "error"
     except Exception as exc:
         log.exception("Submission %s failed", submission_id)
-        services.submission_fail(submission_id=submission_id, message=f"Unexpected error: {type(exc).__name__}")
+        services.submission_fail(
+            submission_id=submission_id, message=f"Unexpected error: {type(exc).__name__}"
+        )
         return "error"
 
 

@@ -90,7 +90,9 @@ def submission_home(request: HttpRequest) -> HttpResponse:
                 "submissions": [
                     s
                     for s in submissions
-                    if s.period == period and s.window_type == wt and s.organisation_id == user.organisation_id  # type: ignore[union-attr]
+                    if s.period == period
+                    and s.window_type == wt
+                    and s.organisation_id == user.organisation_id  # type: ignore[union-attr]
                 ],
             }
             for period, wt in ((w.primary_rp, WindowType.PRIMARY), (w.refresh_rp, WindowType.REFRESH))

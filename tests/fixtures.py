@@ -83,7 +83,9 @@ def commissioner_user_b(commissioner_b):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def admin_user():  # type: ignore[no-untyped-def]
     org = OrganisationFactory(code="X26", name="National", type=OrganisationType.ADMIN)
-    return UserFactory(username="national", organisation=org, role=Role.ADMIN, is_staff=True, is_superuser=True)
+    return UserFactory(
+        username="national", organisation=org, role=Role.ADMIN, is_staff=True, is_superuser=True
+    )
 
 
 @pytest.fixture

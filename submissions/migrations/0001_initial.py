@@ -7,120 +7,267 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('portal', '0001_initial'),
+        ("portal", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Window',
+            name="Window",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(help_text='e.g. W201711', max_length=16, unique=True)),
-                ('opens_at', models.DateTimeField(help_text='00:00 Europe/London on the opening day')),
-                ('closes_at', models.DateTimeField(help_text='00:00 Europe/London on the day after the close date')),
-                ('primary_rp', models.CharField(max_length=7, unique=True, validators=[django.core.validators.RegexValidator('^[0-9]{4}-(0[1-9]|1[0-2])$', 'Use the form YYYY-MM.')])),
-                ('refresh_rp', models.CharField(max_length=7, unique=True, validators=[django.core.validators.RegexValidator('^[0-9]{4}-(0[1-9]|1[0-2])$', 'Use the form YYYY-MM.')])),
-                ('locked_at', models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(help_text="e.g. W201711", max_length=16, unique=True)),
+                ("opens_at", models.DateTimeField(help_text="00:00 Europe/London on the opening day")),
+                (
+                    "closes_at",
+                    models.DateTimeField(help_text="00:00 Europe/London on the day after the close date"),
+                ),
+                (
+                    "primary_rp",
+                    models.CharField(
+                        max_length=7,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[0-9]{4}-(0[1-9]|1[0-2])$", "Use the form YYYY-MM."
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "refresh_rp",
+                    models.CharField(
+                        max_length=7,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[0-9]{4}-(0[1-9]|1[0-2])$", "Use the form YYYY-MM."
+                            )
+                        ],
+                    ),
+                ),
+                ("locked_at", models.DateTimeField(blank=True, editable=False, null=True)),
             ],
             options={
-                'ordering': ['opens_at'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('closes_at__gt', models.F('opens_at'))), name='window_order')],
+                "ordering": ["opens_at"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("closes_at__gt", models.F("opens_at"))), name="window_order"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Submission',
+            name="Submission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('bsp_unique_id', models.PositiveIntegerField()),
-                ('period', models.CharField(max_length=7, validators=[django.core.validators.RegexValidator('^[0-9]{4}-(0[1-9]|1[0-2])$', 'Use the form YYYY-MM.')])),
-                ('window_type', models.CharField(choices=[('Primary', 'Primary'), ('Refresh', 'Refresh')], max_length=7)),
-                ('received_at', models.DateTimeField(db_index=True)),
-                ('original_name', models.CharField(max_length=255)),
-                ('size', models.BigIntegerField(default=0)),
-                ('sha256', models.CharField(blank=True, max_length=64)),
-                ('file', models.FileField(blank=True, max_length=500, upload_to='uploads/%Y/%m/')),
-                ('status', models.CharField(choices=[('RECEIVED', 'Received'), ('VALIDATING', 'Validating'), ('REJECTED', 'Rejected'), ('PARTIALLY_ACCEPTED', 'Partially accepted'), ('ACCEPTED_WITH_WARNINGS', 'Accepted with warnings'), ('ACCEPTED', 'Accepted'), ('ERROR', 'Error')], db_index=True, default='RECEIVED', max_length=24)),
-                ('profile', models.CharField(blank=True, max_length=8)),
-                ('is_live', models.BooleanField(default=False)),
-                ('total_records', models.PositiveIntegerField(blank=True, null=True)),
-                ('rule_set_version', models.CharField(blank=True, max_length=64)),
-                ('error_message', models.TextField(blank=True)),
-                ('progress_stage', models.CharField(blank=True, max_length=16)),
-                ('progress_table', models.CharField(blank=True, max_length=32)),
-                ('progress_pct', models.PositiveSmallIntegerField(default=0)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('findings_file', models.CharField(blank=True, max_length=500)),
-                ('report_csv', models.CharField(blank=True, max_length=500)),
-                ('report_xlsx', models.CharField(blank=True, max_length=500)),
-                ('extract_zip', models.CharField(blank=True, max_length=500)),
-                ('accepted_dir', models.CharField(blank=True, max_length=500)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='submissions', to='portal.organisation')),
-                ('superseded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='submissions.submission')),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('window', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='submissions', to='submissions.window')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("bsp_unique_id", models.PositiveIntegerField()),
+                (
+                    "period",
+                    models.CharField(
+                        max_length=7,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[0-9]{4}-(0[1-9]|1[0-2])$", "Use the form YYYY-MM."
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "window_type",
+                    models.CharField(choices=[("Primary", "Primary"), ("Refresh", "Refresh")], max_length=7),
+                ),
+                ("received_at", models.DateTimeField(db_index=True)),
+                ("original_name", models.CharField(max_length=255)),
+                ("size", models.BigIntegerField(default=0)),
+                ("sha256", models.CharField(blank=True, max_length=64)),
+                ("file", models.FileField(blank=True, max_length=500, upload_to="uploads/%Y/%m/")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("RECEIVED", "Received"),
+                            ("VALIDATING", "Validating"),
+                            ("REJECTED", "Rejected"),
+                            ("PARTIALLY_ACCEPTED", "Partially accepted"),
+                            ("ACCEPTED_WITH_WARNINGS", "Accepted with warnings"),
+                            ("ACCEPTED", "Accepted"),
+                            ("ERROR", "Error"),
+                        ],
+                        db_index=True,
+                        default="RECEIVED",
+                        max_length=24,
+                    ),
+                ),
+                ("profile", models.CharField(blank=True, max_length=8)),
+                ("is_live", models.BooleanField(default=False)),
+                ("total_records", models.PositiveIntegerField(blank=True, null=True)),
+                ("rule_set_version", models.CharField(blank=True, max_length=64)),
+                ("error_message", models.TextField(blank=True)),
+                ("progress_stage", models.CharField(blank=True, max_length=16)),
+                ("progress_table", models.CharField(blank=True, max_length=32)),
+                ("progress_pct", models.PositiveSmallIntegerField(default=0)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("findings_file", models.CharField(blank=True, max_length=500)),
+                ("report_csv", models.CharField(blank=True, max_length=500)),
+                ("report_xlsx", models.CharField(blank=True, max_length=500)),
+                ("extract_zip", models.CharField(blank=True, max_length=500)),
+                ("accepted_dir", models.CharField(blank=True, max_length=500)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="submissions",
+                        to="portal.organisation",
+                    ),
+                ),
+                (
+                    "superseded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="submissions.submission",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "window",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="submissions",
+                        to="submissions.window",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-received_at', '-bsp_unique_id'],
+                "ordering": ["-received_at", "-bsp_unique_id"],
             },
         ),
         migrations.CreateModel(
-            name='SubmissionCommissioner',
+            name="SubmissionCommissioner",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(db_index=True, max_length=5)),
-                ('referrals', models.PositiveIntegerField()),
-                ('submission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='commissioners', to='submissions.submission')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(db_index=True, max_length=5)),
+                ("referrals", models.PositiveIntegerField()),
+                (
+                    "submission",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="commissioners",
+                        to="submissions.submission",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('submission', 'code'), name='unique_submission_comm')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("submission", "code"), name="unique_submission_comm")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SubmissionRuleCount',
+            name="SubmissionRuleCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule_id', models.CharField(max_length=8)),
-                ('severity', models.CharField(max_length=16)),
-                ('message', models.CharField(max_length=300)),
-                ('count', models.PositiveIntegerField()),
-                ('submission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rule_counts', to='submissions.submission')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("rule_id", models.CharField(max_length=8)),
+                ("severity", models.CharField(max_length=16)),
+                ("message", models.CharField(max_length=300)),
+                ("count", models.PositiveIntegerField()),
+                (
+                    "submission",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rule_counts",
+                        to="submissions.submission",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['submission', '-count', 'rule_id'],
-                'constraints': [models.UniqueConstraint(fields=('submission', 'rule_id'), name='unique_rule_count')],
+                "ordering": ["submission", "-count", "rule_id"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("submission", "rule_id"), name="unique_rule_count")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SubmissionTableCount',
+            name="SubmissionTableCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('table', models.CharField(max_length=32)),
-                ('rows_read', models.PositiveIntegerField()),
-                ('rows_accepted', models.PositiveIntegerField()),
-                ('rows_rejected_record', models.PositiveIntegerField()),
-                ('rows_rejected_group', models.PositiveIntegerField()),
-                ('rows_with_warnings', models.PositiveIntegerField()),
-                ('submission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='table_counts', to='submissions.submission')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField()),
+                ("table", models.CharField(max_length=32)),
+                ("rows_read", models.PositiveIntegerField()),
+                ("rows_accepted", models.PositiveIntegerField()),
+                ("rows_rejected_record", models.PositiveIntegerField()),
+                ("rows_rejected_group", models.PositiveIntegerField()),
+                ("rows_with_warnings", models.PositiveIntegerField()),
+                (
+                    "submission",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="table_counts",
+                        to="submissions.submission",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['submission', 'position'],
-                'constraints': [models.UniqueConstraint(fields=('submission', 'table'), name='unique_table_count')],
+                "ordering": ["submission", "position"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("submission", "table"), name="unique_table_count")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='submission',
-            index=models.Index(fields=['organisation', 'period', 'window_type'], name='submissions_organis_0947d9_idx'),
+            model_name="submission",
+            index=models.Index(
+                fields=["organisation", "period", "window_type"], name="submissions_organis_0947d9_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='submission',
-            constraint=models.UniqueConstraint(fields=('organisation', 'bsp_unique_id'), name='unique_bsp_number'),
+            model_name="submission",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "bsp_unique_id"), name="unique_bsp_number"
+            ),
         ),
     ]

@@ -19,7 +19,15 @@ from tests.factories import PASSWORD, SubmissionFactory
 pytestmark = pytest.mark.django_db
 
 PUBLIC = {"login", "logout", "healthz"}
-USERS = ["anon", "submitter_a", "viewer_a", "submitter_b", "commissioner_user_a", "commissioner_user_b", "admin_user"]
+USERS = [
+    "anon",
+    "submitter_a",
+    "viewer_a",
+    "submitter_b",
+    "commissioner_user_a",
+    "commissioner_user_b",
+    "admin_user",
+]
 
 # url name -> expected status per user (in USERS order); 302 for anonymous means "sent to sign in".
 MATRIX: dict[str, tuple[int, ...]] = {
@@ -55,14 +63,20 @@ def test_every_url_is_in_the_matrix() -> None:
 @pytest.fixture
 def sub_a(provider_a, open_window, commissioner_a, commissioner_b):  # type: ignore[no-untyped-def]
     sub = SubmissionFactory(
-        organisation=provider_a, window=open_window, status=Status.ACCEPTED, is_live=True, original_name="a.zip"
+        organisation=provider_a,
+        window=open_window,
+        status=Status.ACCEPTED,
+        is_live=True,
+        original_name="a.zip",
     )
     prefix = f"results/{provider_a.code}/{sub.bsp_unique_id:07d}"
     sub.report_csv = default_storage.save(f"{prefix}/v.csv", ContentFile(b"SUBMISSION_ID\n"))
     sub.report_xlsx = default_storage.save(f"{prefix}/v.xlsx", ContentFile(b"xlsx"))
     sub.extract_zip = default_storage.save(f"{prefix}/e.zip", ContentFile(b"zip"))
     buf = io.BytesIO()
-    pl.DataFrame({"ROW_NUMBER": [1], "SERVICEID": ["R1"], "LPTID": ["P1"], "ORGCODECOMM": ["00C"]}).write_parquet(buf)
+    pl.DataFrame(
+        {"ROW_NUMBER": [1], "SERVICEID": ["R1"], "LPTID": ["P1"], "ORGCODECOMM": ["00C"]}
+    ).write_parquet(buf)
     default_storage.save(f"{prefix}/accepted/Referral.parquet", ContentFile(buf.getvalue()))
     sub.accepted_dir = f"{prefix}/accepted"
     sub.save()

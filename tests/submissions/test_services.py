@@ -50,10 +50,18 @@ def test_hash_is_taken_from_the_streaming_handler(submitter_a, open_window):
 
 
 def test_bsp_numbers_are_per_provider_and_include_refusals(submitter_a, submitter_b, open_window):
-    a1 = services.submission_receive(user=submitter_a, upload=upload("a.zip", b"x"), period="2017-11", window_type="Primary")
-    a2 = services.submission_receive(user=submitter_a, upload=upload("a.txt", b"x"), period="2017-11", window_type="Primary")
-    b1 = services.submission_receive(user=submitter_b, upload=upload("b.zip", b"x"), period="2017-11", window_type="Primary")
-    a3 = services.submission_receive(user=submitter_a, upload=upload("a.zip", b"x"), period="2016-01", window_type="Primary")
+    a1 = services.submission_receive(
+        user=submitter_a, upload=upload("a.zip", b"x"), period="2017-11", window_type="Primary"
+    )
+    a2 = services.submission_receive(
+        user=submitter_a, upload=upload("a.txt", b"x"), period="2017-11", window_type="Primary"
+    )
+    b1 = services.submission_receive(
+        user=submitter_b, upload=upload("b.zip", b"x"), period="2017-11", window_type="Primary"
+    )
+    a3 = services.submission_receive(
+        user=submitter_a, upload=upload("a.zip", b"x"), period="2016-01", window_type="Primary"
+    )
     assert [a1.bsp_unique_id, a2.bsp_unique_id, a3.bsp_unique_id] == [1, 2, 3]
     assert b1.submission_id == "TSTP2-0000001"
     assert a2.status == Status.REJECTED and a3.status == Status.REJECTED
@@ -75,16 +83,25 @@ def test_gate(submitter_a, open_window, period, window_type, shift, rule):
 
 
 def test_gate_boundaries_are_half_open(open_window):
-    assert services.gate_check(period="2017-11", window_type="Primary", at=open_window.opens_at).rule_id is None
+    assert (
+        services.gate_check(period="2017-11", window_type="Primary", at=open_window.opens_at).rule_id is None
+    )
     just_before_close = open_window.closes_at - timedelta(milliseconds=600)
     assert services.gate_check(period="2017-11", window_type="Primary", at=just_before_close).rule_id is None
-    assert services.gate_check(period="2017-11", window_type="Primary", at=open_window.closes_at).rule_id == "FILE001"
+    assert (
+        services.gate_check(period="2017-11", window_type="Primary", at=open_window.closes_at).rule_id
+        == "FILE001"
+    )
 
 
 def test_refused_upload_is_recorded_without_content(submitter_a, open_window, no_broker):
     late = open_window.closes_at + timedelta(seconds=1)
     sub = services.submission_receive(
-        user=submitter_a, upload=upload("idb.zip", b"data"), period="2017-11", window_type="Primary", received_at=late
+        user=submitter_a,
+        upload=upload("idb.zip", b"data"),
+        period="2017-11",
+        window_type="Primary",
+        received_at=late,
     )
     assert sub.status == Status.REJECTED
     assert not sub.file
@@ -96,9 +113,13 @@ def test_refused_upload_is_recorded_without_content(submitter_a, open_window, no
     assert AuditEvent.objects.filter(action="submission.refused").count() == 1
 
 
-@pytest.mark.parametrize(("name", "content", "rule"), [("idb.xls", b"x", "FILE003"), ("idb.zip", b"", "FILE004")])
+@pytest.mark.parametrize(
+    ("name", "content", "rule"), [("idb.xls", b"x", "FILE003"), ("idb.zip", b"", "FILE004")]
+)
 def test_early_read_refusals_store_nothing(submitter_a, open_window, name, content, rule):
-    sub = services.submission_receive(user=submitter_a, upload=upload(name, content), period="2017-11", window_type="Primary")
+    sub = services.submission_receive(
+        user=submitter_a, upload=upload(name, content), period="2017-11", window_type="Primary"
+    )
     assert sub.status == Status.REJECTED and not sub.file
     assert sub.rule_counts.get().rule_id == rule
 
@@ -114,7 +135,9 @@ def test_oversized_upload_is_refused_with_file004(submitter_a, open_window):
 
 def test_viewer_cannot_upload(viewer_a, open_window):
     with pytest.raises(PortalError):
-        services.submission_receive(user=viewer_a, upload=upload("a.zip", b"x"), period="2017-11", window_type="Primary")
+        services.submission_receive(
+            user=viewer_a, upload=upload("a.zip", b"x"), period="2017-11", window_type="Primary"
+        )
 
 
 def test_transitions_are_enforced_and_audited(provider_a):
@@ -128,8 +151,18 @@ def test_transitions_are_enforced_and_audited(provider_a):
 
 def test_live_is_latest_successful_by_received_at_then_bsp(provider_a, open_window):
     now = timezone.now()
-    older = SubmissionFactory(organisation=provider_a, window=open_window, received_at=now - timedelta(hours=2), status=Status.ACCEPTED)
-    newer = SubmissionFactory(organisation=provider_a, window=open_window, received_at=now - timedelta(hours=1), status=Status.PARTIALLY_ACCEPTED)
+    older = SubmissionFactory(
+        organisation=provider_a,
+        window=open_window,
+        received_at=now - timedelta(hours=2),
+        status=Status.ACCEPTED,
+    )
+    newer = SubmissionFactory(
+        organisation=provider_a,
+        window=open_window,
+        received_at=now - timedelta(hours=1),
+        status=Status.PARTIALLY_ACCEPTED,
+    )
     SubmissionFactory(organisation=provider_a, window=open_window, received_at=now, status=Status.REJECTED)
     SubmissionFactory(organisation=provider_a, window=open_window, received_at=now, status=Status.ERROR)
     live = services.submission_resolve_live(organisation=provider_a, period="2017-11", window_type="Primary")
@@ -138,17 +171,29 @@ def test_live_is_latest_successful_by_received_at_then_bsp(provider_a, open_wind
     assert not older.is_live
     # A file that finishes later but was received earlier does not displace the live one.
     late_finisher = SubmissionFactory(
-        organisation=provider_a, window=open_window, received_at=now - timedelta(hours=3), status=Status.ACCEPTED
+        organisation=provider_a,
+        window=open_window,
+        received_at=now - timedelta(hours=3),
+        status=Status.ACCEPTED,
     )
-    assert services.submission_resolve_live(organisation=provider_a, period="2017-11", window_type="Primary") == newer
+    assert (
+        services.submission_resolve_live(organisation=provider_a, period="2017-11", window_type="Primary")
+        == newer
+    )
     late_finisher.refresh_from_db()
     assert not late_finisher.is_live
     # Equal received_at: the higher BSP number wins.
     tie = SubmissionFactory(
-        organisation=provider_a, window=open_window, received_at=newer.received_at, status=Status.ACCEPTED,
+        organisation=provider_a,
+        window=open_window,
+        received_at=newer.received_at,
+        status=Status.ACCEPTED,
         bsp_unique_id=newer.bsp_unique_id + 100,
     )
-    assert services.submission_resolve_live(organisation=provider_a, period="2017-11", window_type="Primary") == tie
+    assert (
+        services.submission_resolve_live(organisation=provider_a, period="2017-11", window_type="Primary")
+        == tie
+    )
     newer.refresh_from_db()
     assert newer.superseded_by == tie
     assert Submission.objects.filter(organisation=provider_a, is_live=True).count() == 1
@@ -156,7 +201,17 @@ def test_live_is_latest_successful_by_received_at_then_bsp(provider_a, open_wind
 
 def test_refresh_and_primary_are_separate_live_groups(provider_a):
     WindowFactory(primary_rp="2017-11", refresh_rp="2017-10")
-    p = SubmissionFactory(organisation=provider_a, period="2017-10", window_type="Primary", status=Status.ACCEPTED)
-    r = SubmissionFactory(organisation=provider_a, period="2017-10", window_type="Refresh", status=Status.ACCEPTED)
-    assert services.submission_resolve_live(organisation=provider_a, period="2017-10", window_type="Primary") == p
-    assert services.submission_resolve_live(organisation=provider_a, period="2017-10", window_type="Refresh") == r
+    p = SubmissionFactory(
+        organisation=provider_a, period="2017-10", window_type="Primary", status=Status.ACCEPTED
+    )
+    r = SubmissionFactory(
+        organisation=provider_a, period="2017-10", window_type="Refresh", status=Status.ACCEPTED
+    )
+    assert (
+        services.submission_resolve_live(organisation=provider_a, period="2017-10", window_type="Primary")
+        == p
+    )
+    assert (
+        services.submission_resolve_live(organisation=provider_a, period="2017-10", window_type="Refresh")
+        == r
+    )

@@ -38,6 +38,7 @@ USERS = [
     ("admin", "X26", Role.ADMIN, "Ada Admin"),
 ]
 DEMO_PASSWORD = "demo-password-2026"
+COMMISSIONERS = ("00C", "01A")
 
 
 class Command(BaseCommand):
@@ -62,13 +63,17 @@ class Command(BaseCommand):
                     period=window.primary_rp,
                     window_type="Primary",
                 )
-            self.stdout.write(f"Submitted {sample.name} as {sub.submission_id} (the worker will validate it).")
+            self.stdout.write(
+                f"Submitted {sample.name} as {sub.submission_id} (the worker will validate it)."
+            )
         self.stdout.write("")
-        self.stdout.write(f"Open window {window.code}: Primary {window.primary_rp}, Refresh {window.refresh_rp}")
+        self.stdout.write(
+            f"Open window {window.code}: Primary {window.primary_rp}, Refresh {window.refresh_rp}"
+        )
         self.stdout.write("Sample files to upload:")
         for path in files.values():
             self.stdout.write(f"  {path}")
-        self.stdout.write("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, org, role, _ in USERS:
             self.stdout.write(f"  {username:<14} {org:<6} {Role(role).label}")
 
@@ -135,9 +140,18 @@ class Command(BaseCommand):
             "errors": out_dir / f"TSTP1_{period}_with_errors.zip",
         }
         if not all(p.exists() for p in files.values()):
-            clean = generate_idb(org="TSTP1", period=period, persons=persons, seed=1)
+            clean = generate_idb(
+                org="TSTP1", period=period, persons=persons, seed=1, commissioners=COMMISSIONERS
+            )
             write_csvzip(clean, files["csvzip"])
             write_xlsx(clean, files["xlsx"])
-            noisy = generate_idb(org="TSTP1", period=period, persons=persons, seed=2, error_rate=0.02)
+            noisy = generate_idb(
+                org="TSTP1",
+                period=period,
+                persons=persons,
+                seed=2,
+                error_rate=0.02,
+                commissioners=COMMISSIONERS,
+            )
             write_csvzip(noisy, files["errors"])
         return files

@@ -62,7 +62,9 @@ def portal_register_and_window(period: str, window_type: str) -> tuple[Organisat
     try:
         return organisation_register(), window_for_pair(period=period, window_type=window_type)
     except DatabaseError:
-        sys.stderr.write("note: portal database not set up; using an empty register and the default timetable\n")
+        sys.stderr.write(
+            "note: portal database not set up; using an empty register and the default timetable\n"
+        )
         return OrganisationRegister(), None
 
 
@@ -125,7 +127,11 @@ class Command(BaseCommand):
         )
         counts = {t: c.as_dict() for t, c in (result.counts or {}).items()}
         if opts["json"]:
-            payload = {"outcome": result.outcome.value, "counts": counts, "findings_by_rule": result.findings_by_rule}
+            payload = {
+                "outcome": result.outcome.value,
+                "counts": counts,
+                "findings_by_rule": result.findings_by_rule,
+            }
             self.stdout.write(json.dumps(payload))
         else:
             self._print_human(result, counts)
@@ -149,7 +155,9 @@ class Command(BaseCommand):
         if result.profile:
             self.stdout.write(f"Profile: {result.profile}")
         if counts:
-            self.stdout.write(f"{'Table':<20}{'read':>10}{'accepted':>10}{'record':>10}{'group':>10}{'warn':>10}")
+            self.stdout.write(
+                f"{'Table':<20}{'read':>10}{'accepted':>10}{'record':>10}{'group':>10}{'warn':>10}"
+            )
             for table, c in counts.items():
                 self.stdout.write(
                     f"{table:<20}{c['read']:>10}{c['accepted']:>10}{c['rejected_record']:>10}"
