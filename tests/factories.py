@@ -13,6 +13,12 @@ from submissions.models import Status, Submission, Window
 PASSWORD = "a-long-test-password-1"
 
 
+def _london_midnight(*, days: int):  # type: ignore[no-untyped-def]
+    from submissions.timetable import LONDON, local_midnight
+
+    return local_midnight(timezone.now().astimezone(LONDON).date() + timedelta(days=days))
+
+
 class OrganisationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Organisation
@@ -52,8 +58,8 @@ class WindowFactory(factory.django.DjangoModelFactory):
         model = Window
 
     code = factory.Sequence(lambda n: f"WT{n:04d}")
-    opens_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=3))
-    closes_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=10))
+    opens_at = factory.LazyFunction(lambda: _london_midnight(days=-3))
+    closes_at = factory.LazyFunction(lambda: _london_midnight(days=10))
     primary_rp = "2017-11"
     refresh_rp = "2017-10"
 
