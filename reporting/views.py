@@ -12,22 +12,24 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from portal.models import Organisation
 from portal.services import audit_record
 from submissions.selectors import commissioner_submissions_for_user
 
 from .commissioner import commissioner_subset, deidentify
 
 
-def _commissioner_user(request: HttpRequest) -> None:
-    if not request.user.is_commissioner_user:  # type: ignore[union-attr]
+def _commissioner_org(request: HttpRequest) -> Organisation:
+    user = request.user
+    if not user.is_commissioner_user or user.organisation is None:  # type: ignore[union-attr]
         raise PermissionDenied
+    return user.organisation  # type: ignore[union-attr]
 
 
 @login_required
 @require_GET
 def commissioner_extracts(request: HttpRequest) -> HttpResponse:
-    _commissioner_user(request)
-    org = request.user.organisation  # type: ignore[union-attr]
+    org = _commissioner_org(request)
     codes = org.commissioner_codes()
     rows = []
     for sub in commissioner_submissions_for_user(user=request.user).prefetch_related("commissioners"):  # type: ignore[arg-type]
@@ -40,8 +42,7 @@ def commissioner_extracts(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def commissioner_extract_download(request: HttpRequest, code: str, submission_id: str) -> FileResponse:
-    _commissioner_user(request)
-    org = request.user.organisation  # type: ignore[union-attr]
+    org = _commissioner_org(request)
     if code not in org.commissioner_codes():
         raise Http404("No such extract")
     sub = next(

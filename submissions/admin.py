@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.contrib import admin, messages
 from django.db import transaction
 
@@ -46,6 +48,6 @@ class SubmissionAdmin(admin.ModelAdmin):
         for sub in queryset.filter(status=Status.ERROR):
             with transaction.atomic():
                 submission_transition(submission=sub, to=Status.RECEIVED, actor=request.user)
-                transaction.on_commit(lambda pk=sub.pk: process_submission.delay(pk))
+                transaction.on_commit(partial(process_submission.delay, sub.pk))
             count += 1
         messages.info(request, f"{count} submission(s) queued again.")

@@ -334,7 +334,7 @@ def submission_resolve_live(
         # A file received before the close counts even if it finishes after it (spec 7.3, 8.2).
         candidates = candidates.filter(received_at__lt=window.closes_at)
     new_live = candidates.order_by("-received_at", "-bsp_unique_id").first()
-    old_live = group.filter(is_live=True).exclude(pk=getattr(new_live, "pk", None)).first()
+    old_live = group.filter(is_live=True).exclude(pk=new_live.pk if new_live else 0).first()
     if old_live is not None:
         old_live.is_live = False
         old_live.superseded_by = new_live

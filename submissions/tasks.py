@@ -8,6 +8,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from celery import shared_task
@@ -100,7 +101,7 @@ def process_submission(self, submission_id: int) -> str:  # type: ignore[no-unty
         return "already-done"
     try:
         progress = ProgressReporter(submission_id)
-        with local_copy(submission.file.name) as path:
+        with local_copy(submission.file.name or "") as path:
             result = validate_file(
                 path,
                 ctx=upload_context(submission),
@@ -155,7 +156,7 @@ def _back_to_received(submission_id: int) -> None:
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
 def sweep_stuck_submissions() -> int:
     """Re-queue submissions nobody is processing (broker down at upload time, worker lost)."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=settings.SUBMISSION_STUCK_AFTER)
+    cutoff = timezone.now() - timedelta(seconds=settings.SUBMISSION_STUCK_AFTER)
     requeued = 0
     for sub in Submission.objects.filter(status=Status.RECEIVED, received_at__lt=cutoff):
         process_submission.delay(sub.pk)
