@@ -15,7 +15,7 @@ from tests.factories import CommissionerFactory, OrganisationFactory, UserFactor
 
 
 @pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def media_in_tmp(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
     settings.STORAGES = {
         **settings.STORAGES,
