@@ -53,9 +53,9 @@ def portal(tmp_path_factory):  # type: ignore[no-untyped-def]
         if proc.poll() is not None:
             pytest.fail("scripts/start exited:\n" + (var / "start.log").read_text()[-4000:])
         try:
-            if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
+            if requests.get(f"{base}/healthz", timeout=10).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.5)
     else:
         pytest.fail("portal did not start:\n" + (var / "start.log").read_text()[-4000:])
