@@ -60,7 +60,7 @@ def portal(tmp_path_factory):  # type: ignore[no-untyped-def]
     else:
         pytest.fail("portal did not start:\n" + (var / "start.log").read_text()[-4000:])
     yield base, var
-    os.killpg(proc.pid, signal.SIGTERM)
+    os.killpg(proc.pid, signal.SIGINT)  # quick shutdown: gunicorn does not wait for keep-alive clients
     try:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
