@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.errors import PortalError
 from portal.services import audit_record
+from reporting.selectors import submission_cascade_roots
 from reporting.writers import extract_file_name, report_file_name
 
 from . import selectors, services
@@ -173,14 +174,18 @@ def progress_payload(sub: Submission) -> dict[str, Any]:
 def submission_detail(request: HttpRequest, submission_id: str) -> HttpResponse:
     sub = _get_submission(request, submission_id)
     progress = progress_payload(sub)
+    rule_counts = list(sub.rule_counts.all())
     context = {
         "sub": sub,
         "progress": progress,
         "progress_url": reverse("submission-progress", kwargs={"submission_id": sub.submission_id}),
         "received_local": sub.received_at.astimezone(LONDON),
         "counts": list(sub.table_counts.all()),
-        "top_rules": list(sub.rule_counts.all()[:10]),
-        "rule_total": sum(r.count for r in sub.rule_counts.all()),
+        "top_rules": rule_counts[:10],
+        "rule_total": sum(r.count for r in rule_counts),
+        "cascade_roots": submission_cascade_roots(
+            findings_file=sub.findings_file, rule_ids={r.rule_id for r in rule_counts}
+        ),
     }
     return render(request, "submissions/detail.html", context)
 
