@@ -76,6 +76,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.RECEIVED: frozenset({Status.VALIDATING, Status.REJECTED, Status.ERROR}),
     Status.VALIDATING: frozenset(
         {
+            Status.RECEIVED,  # re-queued after a transient failure, or by the sweeper
             Status.REJECTED,
             Status.PARTIALLY_ACCEPTED,
             Status.ACCEPTED_WITH_WARNINGS,

@@ -6,9 +6,10 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -207,18 +208,50 @@ def submission_transition(
 
 
 @transaction.atomic
-def submission_start(*, submission_id: int) -> Submission | None:
+def submission_start(*, submission_id: int, retry: bool = False) -> Submission | None:
     """Claim a RECEIVED submission for processing; None if another run has it or it is final."""
     submission = Submission.objects.select_for_update().select_related("organisation").get(pk=submission_id)
     if submission.status == Status.RECEIVED:
         return submission_transition(submission=submission, to=Status.VALIDATING)
-    if submission.status == Status.VALIDATING:
-        # A redelivered task after a worker died: take it over (acks_late semantics).
+    stale = timezone.now() - timedelta(seconds=settings.SUBMISSION_STUCK_AFTER)
+    if submission.status == Status.VALIDATING and (
+        retry or submission.started_at is None or submission.started_at < stale
+    ):
+        # A redelivered task after a worker died (acks_late): take it over. A duplicate delivery while
+        # another worker is still busy with it is dropped.
         submission.attempts += 1
         submission.started_at = timezone.now()
         submission.save(update_fields=["attempts", "started_at"])
         return submission
     return None
+
+
+@transaction.atomic
+def submission_sweep_one(*, submission_id: int) -> str:
+    """Deal with a submission nobody finished: re-queue it once, then fail it loudly (never silently stuck)."""
+    submission = Submission.objects.select_for_update().select_related("organisation").get(pk=submission_id)
+    if submission.is_final:
+        return "final"
+    if submission.attempts >= 2:
+        submission.error_message = "Processing did not finish after two attempts."
+        submission.save(update_fields=["error_message"])
+        submission_transition(submission=submission, to=Status.ERROR, details={"reason": "stuck"})
+        return "failed"
+    if submission.status == Status.VALIDATING:
+        submission_transition(
+            submission=submission, to=Status.RECEIVED, details={"reason": "stuck; re-queued"}
+        )
+    submission_id = submission.pk
+    transaction.on_commit(lambda: _enqueue(submission_id))
+    return "requeued"
+
+
+@transaction.atomic
+def submission_requeue_after_transient_error(*, submission_id: int, reason: str) -> None:
+    """Back to RECEIVED so the retried task claims it again."""
+    submission = Submission.objects.select_for_update().select_related("organisation").get(pk=submission_id)
+    if submission.status == Status.VALIDATING:
+        submission_transition(submission=submission, to=Status.RECEIVED, details={"reason": reason[:300]})
 
 
 def submission_set_progress(*, submission_id: int, stage: str, table: str | None, pct: int) -> None:

@@ -7,7 +7,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import InterfaceError, OperationalError
+from django.db.models import Q
 from django.utils import timezone
 
 from reporting.artefacts import commissioner_counts, write_submission_artefacts
@@ -93,7 +94,7 @@ def upload_context(submission: Submission) -> UploadContext:
 )
 def process_submission(self, submission_id: int) -> str:  # type: ignore[no-untyped-def]
     try:
-        submission = services.submission_start(submission_id=submission_id)
+        submission = services.submission_start(submission_id=submission_id, retry=self.request.retries > 0)
     except Submission.DoesNotExist:
         log.warning("Submission %s no longer exists", submission_id)
         return "missing"
@@ -131,7 +132,11 @@ def process_submission(self, submission_id: int) -> str:  # type: ignore[no-unty
     except TRANSIENT_ERRORS as exc:
         if self.request.retries < self.max_retries:
             log.warning("Transient error on submission %s, retrying: %s", submission_id, exc)
-            _back_to_received(submission_id)
+            # If even that fails, the retry takes the VALIDATING submission over (retry=True).
+            with suppress(*TRANSIENT_ERRORS):
+                services.submission_requeue_after_transient_error(
+                    submission_id=submission_id, reason=str(exc)
+                )
             raise self.retry(exc=exc, countdown=5 * (2**self.request.retries)) from exc
         services.submission_fail(submission_id=submission_id, message=f"Processing failed repeatedly: {exc}")
         return "error"
@@ -148,17 +153,16 @@ def process_submission(self, submission_id: int) -> str:  # type: ignore[no-unty
         return "error"
 
 
-def _back_to_received(submission_id: int) -> None:
-    # Leave it VALIDATING: submission_start takes over a VALIDATING submission on the retry.
-    Submission.objects.filter(pk=submission_id, status=Status.VALIDATING).update(progress_stage="retrying")
-
-
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
-def sweep_stuck_submissions() -> int:
-    """Re-queue submissions nobody is processing (broker down at upload time, worker lost)."""
+def sweep_stuck_submissions() -> dict[str, int]:
+    """Submissions left non-final past the threshold (broker down at upload, worker lost) are
+    re-queued once and then marked ERROR, so none stays stuck without anyone being told."""
     cutoff = timezone.now() - timedelta(seconds=settings.SUBMISSION_STUCK_AFTER)
-    requeued = 0
-    for sub in Submission.objects.filter(status=Status.RECEIVED, received_at__lt=cutoff):
-        process_submission.delay(sub.pk)
-        requeued += 1
-    return requeued
+    stuck = Submission.objects.filter(
+        Q(status=Status.RECEIVED, received_at__lt=cutoff) | Q(status=Status.VALIDATING, started_at__lt=cutoff)
+    ).values_list("pk", flat=True)
+    outcome: dict[str, int] = {}
+    for pk in stuck:
+        result = services.submission_sweep_one(submission_id=pk)
+        outcome[result] = outcome.get(result, 0) + 1
+    return outcome

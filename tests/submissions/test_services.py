@@ -144,9 +144,15 @@ def test_transitions_are_enforced_and_audited(provider_a):
     sub = SubmissionFactory(organisation=provider_a)
     services.submission_transition(submission=sub, to=Status.VALIDATING)
     with pytest.raises(PortalError):
+        services.submission_transition(submission=sub, to=Status.ACCEPTED_WITH_WARNINGS + "X")
+    services.submission_transition(submission=sub, to=Status.ACCEPTED)
+    with pytest.raises(PortalError):
         services.submission_transition(submission=sub, to=Status.RECEIVED)
     events = AuditEvent.objects.filter(action="submission.status", object_id=str(sub.pk))
-    assert [(e.from_state, e.to_state) for e in events] == [("RECEIVED", "VALIDATING")]
+    assert sorted((e.from_state, e.to_state) for e in events) == [
+        ("RECEIVED", "VALIDATING"),
+        ("VALIDATING", "ACCEPTED"),
+    ]
 
 
 def test_live_is_latest_successful_by_received_at_then_bsp(provider_a, open_window):
@@ -215,3 +221,33 @@ def test_refresh_and_primary_are_separate_live_groups(provider_a):
         services.submission_resolve_live(organisation=provider_a, period="2017-10", window_type="Refresh")
         == r
     )
+
+
+def test_sweeper_requeues_once_then_fails_loudly(provider_a, no_broker, django_capture_on_commit_callbacks):
+    from submissions.tasks import sweep_stuck_submissions
+
+    old = timezone.now() - timedelta(hours=3)
+    waiting = SubmissionFactory(organisation=provider_a, received_at=old)
+    dead = SubmissionFactory(
+        organisation=provider_a, received_at=old, status=Status.VALIDATING, started_at=old, attempts=1
+    )
+    hopeless = SubmissionFactory(
+        organisation=provider_a, received_at=old, status=Status.VALIDATING, started_at=old, attempts=2
+    )
+    fresh = SubmissionFactory(organisation=provider_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = sweep_stuck_submissions()
+    assert result == {"requeued": 2, "failed": 1}
+    assert sorted(c.args[0] for c in no_broker.call_args_list) == sorted([waiting.pk, dead.pk])
+    dead.refresh_from_db()
+    hopeless.refresh_from_db()
+    fresh.refresh_from_db()
+    assert dead.status == Status.RECEIVED
+    assert hopeless.status == Status.ERROR and "two attempts" in hopeless.error_message
+    assert fresh.status == Status.RECEIVED
+
+
+def test_duplicate_delivery_while_busy_is_dropped(provider_a):
+    busy = SubmissionFactory(organisation=provider_a, status=Status.VALIDATING, started_at=timezone.now())
+    assert services.submission_start(submission_id=busy.pk) is None
+    assert services.submission_start(submission_id=busy.pk, retry=True) is not None
