@@ -149,6 +149,12 @@ def submission_receive(
     return submission
 
 
+def _notify_on_commit(submission_id: int) -> None:
+    from .notifications import notify_submission_finished
+
+    transaction.on_commit(lambda: notify_submission_finished(submission_id))
+
+
 def _enqueue(submission_id: int) -> None:
     from .tasks import process_submission
 
@@ -236,6 +242,7 @@ def submission_sweep_one(*, submission_id: int) -> str:
         submission.error_message = "Processing did not finish after two attempts."
         submission.save(update_fields=["error_message"])
         submission_transition(submission=submission, to=Status.ERROR, details={"reason": "stuck"})
+        _notify_on_commit(submission.pk)
         return "failed"
     if submission.status == Status.VALIDATING:
         submission_transition(
@@ -333,6 +340,7 @@ def submission_record_result(
         setattr(submission, k, v)
     submission.save()
     submission_transition(submission=submission, to=STATUS_FOR_OUTCOME[outcome])
+    _notify_on_commit(submission.pk)
     if submission.is_successful:
         submission_resolve_live(
             organisation=submission.organisation, period=submission.period, window_type=submission.window_type
@@ -349,7 +357,9 @@ def submission_fail(*, submission_id: int, message: str) -> Submission:
     submission.error_message = message[:2000]
     submission.progress_stage = "error"
     submission.save(update_fields=["error_message", "progress_stage"])
-    return submission_transition(submission=submission, to=Status.ERROR, details={"message": message[:500]})
+    submission_transition(submission=submission, to=Status.ERROR, details={"message": message[:500]})
+    _notify_on_commit(submission.pk)
+    return submission
 
 
 @transaction.atomic

@@ -97,3 +97,40 @@ def test_a_later_file_supersedes_and_a_rejected_one_does_not(
     second.refresh_from_db()
     assert second.is_live and not first.is_live
     assert Submission.objects.filter(is_live=True).count() == 1
+
+
+def test_uploader_is_emailed_the_outcome(
+    mailoutbox, submitter_a, open_window, commissioners, tmp_path, django_capture_on_commit_callbacks
+):
+    submitter_a.email = "sam@example.nhs.uk"
+    submitter_a.save()
+    sub, _ = receive(submitter_a, tmp_path, inject={"PER030": 1})
+    with django_capture_on_commit_callbacks(execute=True):
+        process_submission(sub.pk)
+    assert len(mailoutbox) == 1
+    mail = mailoutbox[0]
+    assert mail.to == ["sam@example.nhs.uk"]
+    assert mail.subject == f"{sub.submission_id} 2017-11 Primary: Partially accepted"
+    assert "PER030" in mail.body and f"/submissions/{sub.submission_id}/" in mail.body
+    assert "Person: 30 / 29 / 1" in mail.body
+
+
+def test_admins_are_emailed_when_processing_fails(
+    mailoutbox,
+    submitter_a,
+    admin_user,
+    open_window,
+    commissioners,
+    tmp_path,
+    django_capture_on_commit_callbacks,
+):
+    admin_user.email = "ops@example.nhs.uk"
+    admin_user.save()
+    sub, _ = receive(submitter_a, tmp_path)
+    with (
+        mock.patch("submissions.tasks.validate_file", side_effect=RuntimeError("boom")),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        process_submission(sub.pk)
+    assert {tuple(m.to) for m in mailoutbox} >= {("ops@example.nhs.uk",)}
+    assert any("ended in ERROR" in m.subject for m in mailoutbox)
