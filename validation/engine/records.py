@@ -15,7 +15,15 @@ import polars as pl
 
 from validation.dataset import DATASET
 from validation.dataset.schema import Severity, Stage, Table
-from validation.engine import rules_person, rules_referral  # noqa: F401  (registers the rules)
+from validation.engine import (  # noqa: F401  (registers the rules)
+    rules_appointment,
+    rules_disability,
+    rules_pause,
+    rules_peq,
+    rules_person,
+    rules_pilot,
+    rules_referral,
+)
 from validation.engine.common import (
     OK,
     PARENT_COUNT,
@@ -160,7 +168,13 @@ def with_parent_values(child: PreparedTable, tables: dict[str, PreparedTable]) -
         for suffix in (N, OK, D):
             if c + suffix in parent.columns:
                 aggs.append(pl.col(c + suffix).first().alias(PARENT_PREFIX + c + suffix))
-    grouped = parent.filter(pl.col(t.fk).is_not_null()).group_by(t.fk).agg(aggs)
+    parents = parent.lazy().filter(pl.col(t.fk).is_not_null())
+    if 2 * child.frame.height < parent.height:
+        # Only parent rows whose key some child row carries matter: a semi-join first keeps the group-by
+        # small when a large parent (Appointment) has a smaller child table (EmploymentAdviser).
+        keys = child.frame.lazy().select(pl.col(t.fk)).filter(pl.col(t.fk).is_not_null()).unique()
+        parents = parents.join(keys, on=t.fk, how="semi")
+    grouped = parents.group_by(t.fk).agg(aggs).collect()
     out = child.frame.join(grouped, on=t.fk, how="left", maintain_order="left")
     return out.with_columns(pl.col(PARENT_COUNT).fill_null(0))
 

@@ -16,3 +16,14 @@ def values_where(frame: pl.DataFrame | None, col: str, cond: pl.Expr | None = No
     if cond is not None:
         mask = mask & cond.fill_null(False)
     return frame.lazy().filter(mask).select(pl.col(col + N).unique()).collect().get_column(col + N).implode()
+
+
+def other_value_in_group(key: str, col: str) -> pl.Expr:
+    """True where another row with the same valid ``key`` holds a different valid ``col`` value.
+
+    Only valid values take part (spec 6.2 items 2 and 4): rows whose key or value is blank or invalid are
+    masked out, so an invalid code in another row never counts as "a different code". Null for rows whose
+    own key is not valid."""
+    k = pl.when(pl.col(key + OK)).then(pl.col(key + N))
+    v = pl.when(pl.col(key + OK) & pl.col(col + OK)).then(pl.col(col + N))
+    return pl.when(k.is_not_null()).then(v.drop_nulls().n_unique().over(k) > 1)
