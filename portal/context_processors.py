@@ -13,6 +13,8 @@ def portal(request: HttpRequest) -> dict[str, object]:
             items.append(("Upload a file", reverse("submission-upload")))
     if user.is_commissioner_user:
         items.append(("Commissioner extracts", reverse("commissioner-extracts")))
+    items.append(("Rules", reverse("rule-list")))
+    items.append(("Templates", reverse("template-index")))
     if user.is_portal_admin:
         items.append(("Administration", reverse("admin:index")))
     nav = [{"label": label, "url": url, "current": request.path == url} for label, url in items]

@@ -11,5 +11,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("submissions/", include("submissions.urls")),
     path("extracts/", include("reporting.urls")),
+    path("", include("reporting.site_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -95,12 +95,40 @@ def write_csv_chunked(
 # --------------------------------------------------------------------------------------------- XLSX
 
 
+class _Default:
+    def __repr__(self) -> str:
+        return "<PORTAL_BASE_URL>"
+
+
+PORTAL_BASE_URL = _Default()
+_RULE_ID_RE = re.compile(r"^[A-Z]{2,4}[0-9]{3}$")
+
+
+def _settings_base_url() -> str | None:
+    """``settings.PORTAL_BASE_URL`` when Django is installed and configured, else None."""
+    try:
+        from django.conf import settings
+    except ImportError:  # pragma: no cover - Django is a dependency of the portal
+        return None
+    if not settings.configured:
+        return None
+    return getattr(settings, "PORTAL_BASE_URL", None) or None
+
+
+def rule_url(base_url: str, rule_id: str) -> str | None:
+    """Absolute URL of the rule's catalogue page (``<base>/rules/<ID>/``), None for a malformed ID."""
+    if not _RULE_ID_RE.match(rule_id):
+        return None
+    return f"{base_url.rstrip('/')}/rules/{rule_id}/"
+
+
 def write_report_xlsx(
     findings: pl.DataFrame,
     counts: Mapping[str, TableCounts] | None,
     *,
     submission_id: str,
     out: BinaryIO,
+    base_url: str | _Default | None = PORTAL_BASE_URL,
 ) -> None:
     """Write the report as XLSX: sheet ``Findings`` (10.1 columns) and sheet ``Counts`` (7.1).
 
@@ -108,7 +136,13 @@ def write_report_xlsx(
     and filtered. More findings than one sheet holds (1,048,575 data rows) continue on
     ``Findings (2)``, ``Findings (3)`` ... placed before ``Counts``. ``counts=None`` (no row counts,
     spec 7.1) gives a ``Counts`` sheet with its header row only.
+
+    Each ``RULE_ID`` cell is a hyperlink to ``<base_url>/rules/<ID>/`` showing the rule ID (up to
+    Excel's 65,530 links per sheet; later cells are plain text). ``base_url`` defaults to Django's
+    ``settings.PORTAL_BASE_URL`` when Django is configured; ``None`` (or no setting) writes no links.
     """
+    base = _settings_base_url() if isinstance(base_url, _Default) else base_url
+    links = {REPORT_COLUMNS.index("RULE_ID"): (lambda rid: rule_url(base, rid))} if base else None
     frame = report_frame(findings, submission_id)
     kinds = [NUMBER if c == "ROW_NUMBER" else TEXT for c in REPORT_COLUMNS]
     widths = [
@@ -125,6 +159,7 @@ def write_report_xlsx(
             kinds=kinds,
             widths=widths,
             max_rows=EXCEL_MAX_ROWS,
+            links=links,
         )
         headers = [COUNT_HEADERS[f] for f in COUNT_FIELDS]
         write_rows_sheet(

@@ -9,7 +9,7 @@ strings: Excel does not turn them into numbers, dates or formulas. Only columns 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 
@@ -21,6 +21,7 @@ from xlsxwriter.worksheet import Worksheet
 # Excel limits.
 EXCEL_MAX_ROWS = 1_048_576  # rows per sheet, header row included
 EXCEL_MAX_CELL_CHARS = 32_767  # characters per cell; longer text is cut (documented)
+EXCEL_MAX_URLS = 65_530  # hyperlinks per worksheet; further cells are written as plain strings
 _ITER_BUFFER = 10_000
 
 TEXT = "text"
@@ -69,12 +70,15 @@ def write_frame_sheets(
     widths: Sequence[float] | None = None,
     max_rows: int = EXCEL_MAX_ROWS,
     split: bool = True,
+    links: Mapping[int, Callable[[str], str | None]] | None = None,
 ) -> list[str]:
     """Write ``frame`` (header = its column names) to ``sheet_name``.
 
     When the frame does not fit one sheet (``max_rows`` including the header) and ``split`` is true,
     the rows continue on ``<sheet_name> (2)``, ``<sheet_name> (3)`` ... each with its own header row.
-    Returns the sheet names written.
+    ``links`` maps a text column position to a function giving the URL for a cell's text (or None):
+    such cells become hyperlinks showing the same text, up to Excel's ``EXCEL_MAX_URLS`` per sheet;
+    later cells are plain strings. Returns the sheet names written.
     """
     headers = frame.columns
     per_sheet = max_rows - 1
@@ -99,7 +103,10 @@ def write_frame_sheets(
         ws = wb.add_worksheet(name)
         names.append(name)
         _sheet_header(ws, header_format, headers, widths, chunk.height)
-        _write_rows(ws, chunk, text_cols, num_cols)
+        if links:
+            _write_rows_linked(ws, chunk, text_cols, num_cols, links)
+        else:
+            _write_rows(ws, chunk, text_cols, num_cols)
         offset += per_sheet
         part += 1
         if offset >= n:
@@ -163,6 +170,35 @@ def _write_rows(ws: Worksheet, frame: pl.DataFrame, text_cols: list[int], num_co
             v = row[c]
             if v is not None:
                 write_number(r, c, v)
+        r += 1
+
+
+def _write_rows_linked(
+    ws: Worksheet,
+    frame: pl.DataFrame,
+    text_cols: list[int],
+    num_cols: list[int],
+    links: Mapping[int, Callable[[str], str | None]],
+) -> None:
+    """Like ``_write_rows``, with hyperlinks (text unchanged) in the ``links`` columns."""
+    budget = EXCEL_MAX_URLS
+    r = 1
+    for row in frame.iter_rows(buffer_size=_ITER_BUFFER):
+        for c in text_cols:
+            v = row[c]
+            if not v:
+                continue
+            link = links.get(c)
+            url = link(v) if link is not None and budget > 0 else None
+            if url:
+                ws.write_url(r, c, url, string=v)
+                budget -= 1
+            else:
+                ws.write_string(r, c, v)
+        for c in num_cols:
+            v = row[c]
+            if v is not None:
+                ws.write_number(r, c, v)
         r += 1
 
 

@@ -40,6 +40,12 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "submission-extract": (302, 200, 200, 404, 403, 403, 200),
     "commissioner-extracts": (302, 403, 403, 403, 200, 200, 403),
     "commissioner-extract-download": (302, 403, 403, 403, 200, 404, 403),
+    "rule-list": (302, 200, 200, 200, 200, 200, 200),
+    "rule-detail": (302, 200, 200, 200, 200, 200, 200),
+    "template-index": (302, 200, 200, 200, 200, 200, 200),
+    "template-download": (302, 200, 200, 200, 200, 200, 200),
+    "submission-dq": (302, 200, 200, 404, 403, 403, 200),
+    "submission-dq-download": (302, 200, 200, 404, 403, 403, 200),
 }
 
 
@@ -92,6 +98,10 @@ def _url(name: str, sub) -> str:  # type: ignore[no-untyped-def]
         "submission-report": {"submission_id": sid, "fmt": "csv"},
         "submission-extract": {"submission_id": sid},
         "commissioner-extract-download": {"code": "00C", "submission_id": sid},
+        "rule-detail": {"rule_id": "REF110"},
+        "template-download": {"profile": "P15STD", "ext": "xlsx"},
+        "submission-dq": {"submission_id": sid},
+        "submission-dq-download": {"submission_id": sid, "fmt": "csv"},
     }.get(name, {})
     return reverse(name, kwargs=kwargs)
 

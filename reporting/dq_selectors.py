@@ -1,0 +1,94 @@
+"""Reads for the reporting pages: a submission's stored accepted rows and what the DQ summary needs.
+
+Submissions are found through ``submissions.selectors`` (scoped to the user); nothing here writes.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+from django.core.files.storage import default_storage
+
+from portal.models import User
+from submissions import selectors as submission_selectors
+from submissions.models import Submission, WindowType
+from validation.dataset import DATASET
+from validation.model import TableCounts
+
+from .dq import DQReport, dq_report, open_serviceids
+
+
+def submission_for_user(*, user: User, submission_id: str) -> Submission | None:
+    """The submission ``TSTP1-0000012`` if the user may see it, else None."""
+    code, _, number = submission_id.rpartition("-")
+    if not code or not number.isdigit():
+        return None
+    return submission_selectors.submission_get_for_user(
+        user=user, organisation_code=code, bsp_unique_id=int(number)
+    )
+
+
+def accepted_frames(
+    *, submission: Submission, tables: tuple[str, ...] | None = None
+) -> dict[str, pl.DataFrame]:
+    """The stored accepted rows (``<accepted_dir>/<Table>.parquet``) of the tables that were stored."""
+    if not submission.accepted_dir:
+        return {}
+    frames: dict[str, pl.DataFrame] = {}
+    for table in tables or tuple(DATASET.tables):
+        name = f"{submission.accepted_dir}/{table}.parquet"
+        if default_storage.exists(name):
+            with default_storage.open(name, "rb") as fh:
+                frames[table] = pl.read_parquet(fh)
+    return frames
+
+
+def table_counts(*, submission: Submission) -> dict[str, TableCounts]:
+    return {
+        c.table: TableCounts(
+            read=c.rows_read,
+            accepted=c.rows_accepted,
+            rejected_record=c.rows_rejected_record,
+            rejected_group=c.rows_rejected_group,
+            with_warnings=c.rows_with_warnings,
+        )
+        for c in submission.table_counts.order_by("position")
+    }
+
+
+def previous_period(period: str) -> str:
+    year, month = (int(p) for p in period.split("-"))
+    year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return f"{year:04d}-{month:02d}"
+
+
+def effective_submission(*, submission: Submission, period: str) -> Submission | None:
+    """Spec 1: for (provider, RP) the live Refresh submission if one exists, else the live Primary."""
+    for window_type in (WindowType.REFRESH, WindowType.PRIMARY):
+        live = submission_selectors.live_submission(
+            organisation=submission.organisation, period=period, window_type=window_type
+        )
+        if live is not None:
+            return live
+    return None
+
+
+def previous_open_serviceids(*, submission: Submission) -> set[str] | None:
+    """Open referrals (blank ENDDATE) of the provider's effective submission for the previous RP, or None."""
+    previous = effective_submission(submission=submission, period=previous_period(submission.period))
+    if previous is None:
+        return None
+    frames = accepted_frames(submission=previous, tables=("Referral",))
+    return open_serviceids(frames.get("Referral"))
+
+
+def submission_dq_report(*, submission: Submission) -> DQReport:
+    """The DQ summary of a successful submission, computed from its stored accepted rows.
+
+    Pathway continuity is evaluated against the previous RP's effective submission as it is now.
+    """
+    return dq_report(
+        accepted_frames(submission=submission),
+        table_counts(submission=submission) or None,
+        submission_id=submission.submission_id,
+        previous_open_serviceids=previous_open_serviceids(submission=submission),
+    )
