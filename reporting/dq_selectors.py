@@ -5,12 +5,15 @@ Submissions are found through ``submissions.selectors`` (scoped to the user); no
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 from django.core.files.storage import default_storage
 
 from portal.models import User
 from submissions import selectors as submission_selectors
 from submissions.models import Submission, WindowType
+from submissions.timetable import add_months
 from validation.dataset import DATASET
 from validation.model import TableCounts
 
@@ -56,9 +59,7 @@ def table_counts(*, submission: Submission) -> dict[str, TableCounts]:
 
 
 def previous_period(period: str) -> str:
-    year, month = (int(p) for p in period.split("-"))
-    year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return f"{year:04d}-{month:02d}"
+    return add_months(period, -1)
 
 
 def effective_submission(*, submission: Submission, period: str) -> Submission | None:
@@ -84,11 +85,22 @@ def previous_open_serviceids(*, submission: Submission) -> set[str] | None:
 def submission_dq_report(*, submission: Submission) -> DQReport:
     """The DQ summary of a successful submission, computed from its stored accepted rows.
 
-    Pathway continuity is evaluated against the previous RP's effective submission as it is now.
+    Pathway continuity is the figure stored when the submission finished (spec 10.2: evaluated once);
+    submissions processed before it was stored fall back to the previous RP's effective submission now.
     """
-    return dq_report(
+    report = dq_report(
         accepted_frames(submission=submission),
         table_counts(submission=submission) or None,
         submission_id=submission.submission_id,
-        previous_open_serviceids=previous_open_serviceids(submission=submission),
+        previous_open_serviceids=(
+            None if submission.pathway_continuity else previous_open_serviceids(submission=submission)
+        ),
     )
+    if submission.pathway_continuity:
+        stored: int | str = (
+            int(submission.pathway_continuity)
+            if submission.pathway_continuity.isdigit()
+            else submission.pathway_continuity
+        )
+        report = replace(report, pathway_continuity=stored)
+    return report

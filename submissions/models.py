@@ -116,6 +116,8 @@ class Submission(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     total_records = models.PositiveIntegerField(null=True, blank=True)
+    # Spec 10.2: evaluated once, when the DQ summary is produced at the final status ("n/a" or a count).
+    pathway_continuity = models.CharField(max_length=12, blank=True)
     rule_set_version = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
 

@@ -297,6 +297,7 @@ def submission_record_result(
     commissioners: dict[str, int],
     total_records: int,
     artefacts: dict[str, str],
+    pathway_continuity: str = "",
 ) -> Submission:
     submission = Submission.objects.select_for_update().select_related("organisation").get(pk=submission_id)
     if submission.is_final:
@@ -333,6 +334,7 @@ def submission_record_result(
     )
     submission.profile = profile or ""
     submission.total_records = total_records
+    submission.pathway_continuity = pathway_continuity
     submission.progress_stage = "done"
     submission.progress_table = ""
     submission.progress_pct = 100

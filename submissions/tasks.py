@@ -20,6 +20,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from reporting.artefacts import commissioner_counts, write_submission_artefacts
+from reporting.dq import pathway_continuity
+from reporting.dq_selectors import previous_open_serviceids
 from validation.api import validate_file
 from validation.model import UploadContext
 
@@ -127,6 +129,15 @@ def process_submission(self, submission_id: int) -> str:  # type: ignore[no-unty
             commissioners=commissioner_counts(result),
             total_records=result.total_records,
             artefacts=artefacts,
+            pathway_continuity=(
+                str(
+                    pathway_continuity(
+                        result.accepted.get("Referral"), previous_open_serviceids(submission=submission)
+                    )
+                )
+                if result.outcome.successful
+                else ""
+            ),
         )
         return "done"
     except TRANSIENT_ERRORS as exc:

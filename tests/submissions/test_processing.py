@@ -74,6 +74,7 @@ def test_task_is_idempotent(submitter_a, open_window, commissioners, tmp_path):
     sub.refresh_from_db()
     assert sub.status == Status.ACCEPTED
     assert sub.table_counts.filter(table="Person").count() == 1
+    assert sub.pathway_continuity == "n/a"  # no effective submission for 2017-10
 
 
 def test_unexpected_failure_ends_in_error_not_stuck(submitter_a, open_window, commissioners, tmp_path):
