@@ -28,3 +28,28 @@ class UploadForm(forms.Form):
         if not m:
             raise forms.ValidationError("Select the reporting period you are submitting.")
         return m.group("period"), m.group("type")
+
+
+class GenerateYearForm(forms.Form):
+    year = forms.IntegerField(label="Calendar year", min_value=2016, max_value=2100)
+
+
+class WindowEditForm(forms.Form):
+    opens_on = forms.DateField(
+        label="Opening day", help_text="Uploads accepted from 00:00 UK time on this day."
+    )
+    closes_on = forms.DateField(
+        label="Deadline day", help_text="Uploads accepted until 23:59:59 UK time on this day."
+    )
+    reason = forms.CharField(
+        label="Reason for the change",
+        required=False,
+        max_length=300,
+        help_text="Required when extending a window that is already open.",
+    )
+
+
+class TimetableImportForm(forms.Form):
+    file = forms.FileField(
+        label="Timetable CSV", help_text="Columns: code, opens_on, closes_on, primary_rp, refresh_rp."
+    )

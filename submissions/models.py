@@ -27,6 +27,8 @@ class Window(models.Model):
     primary_rp = models.CharField(max_length=7, unique=True, validators=[period_validator])
     refresh_rp = models.CharField(max_length=7, unique=True, validators=[period_validator])
     locked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Generated windows are drafts until an administrator reviews and publishes them.
+    published = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["opens_at"]

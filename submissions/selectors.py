@@ -30,7 +30,13 @@ def submission_get_for_user(*, user: User, organisation_code: str, bsp_unique_id
 
 
 def windows_open_at(*, at: datetime) -> QuerySet[Window]:
-    return Window.objects.filter(opens_at__lte=at, closes_at__gt=at).order_by("opens_at")
+    return Window.objects.filter(published=True, opens_at__lte=at, closes_at__gt=at).order_by("opens_at")
+
+
+def timetable(*, include_drafts: bool = False) -> QuerySet[Window]:
+    """Every window, newest first (drafts only for administrators)."""
+    qs = Window.objects.all() if include_drafts else Window.objects.filter(published=True)
+    return qs.order_by("-opens_at")
 
 
 def open_pairs(*, at: datetime) -> list[tuple[Window, str, str]]:
@@ -44,7 +50,7 @@ def open_pairs(*, at: datetime) -> list[tuple[Window, str, str]]:
 
 def window_for_pair(*, period: str, window_type: str) -> Window | None:
     field = "primary_rp" if window_type == WindowType.PRIMARY else "refresh_rp"
-    return Window.objects.filter(**{field: period}).first()
+    return Window.objects.filter(published=True, **{field: period}).first()
 
 
 def queue_position(*, submission: Submission) -> int:

@@ -46,7 +46,7 @@ class GateResult:
 def gate_check(*, period: str, window_type: str, at: datetime) -> GateResult:
     """Spec 8.2: is a window offering (period, window type) open at ``at``?"""
     field = "primary_rp" if window_type == WindowType.PRIMARY else "refresh_rp"
-    windows = list(Window.objects.filter(**{field: period}))
+    windows = list(Window.objects.filter(published=True, **{field: period}))
     for w in windows:
         if w.is_open(at):
             return GateResult(window=w, rule_id=None)

@@ -1,4 +1,4 @@
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
 from . import views
 
@@ -18,6 +18,7 @@ register_converter(SubmissionIdConverter, "sid")
 urlpatterns = [
     path("", views.submission_home, name="submission-home"),
     path("upload/", views.submission_upload, name="submission-upload"),
+    path("timetable/", include("submissions.timetable_urls")),
     path("<sid:submission_id>/", views.submission_detail, name="submission-detail"),
     path("<sid:submission_id>/progress.json", views.submission_progress, name="submission-progress"),
     path("<sid:submission_id>/validation.<str:fmt>", views.submission_report, name="submission-report"),
