@@ -46,6 +46,12 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "template-download": (302, 200, 200, 200, 200, 200, 200),
     "submission-dq": (302, 200, 200, 404, 403, 403, 200),
     "submission-dq-download": (302, 200, 200, 404, 403, 403, 200),
+    "timetable": (302, 200, 200, 200, 200, 200, 200),
+    "timetable-export": (302, 403, 403, 403, 403, 403, 200),
+    "timetable-edit": (302, 403, 403, 403, 403, 403, 200),
+    "timetable-generate": (302, 403, 403, 403, 403, 403, 405),  # POST only
+    "timetable-publish": (302, 403, 403, 403, 403, 403, 405),
+    "timetable-import": (302, 403, 403, 403, 403, 403, 405),
 }
 
 
@@ -102,6 +108,7 @@ def _url(name: str, sub) -> str:  # type: ignore[no-untyped-def]
         "template-download": {"profile": "P15STD", "ext": "xlsx"},
         "submission-dq": {"submission_id": sid},
         "submission-dq-download": {"submission_id": sid, "fmt": "csv"},
+        "timetable-edit": {"code": sub.window.code},
     }.get(name, {})
     return reverse(name, kwargs=kwargs)
 
