@@ -1,6 +1,8 @@
 from django.http import HttpRequest
 from django.urls import reverse
 
+from .api_tokens import can_manage_tokens
+
 
 def portal(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
@@ -15,6 +17,8 @@ def portal(request: HttpRequest) -> dict[str, object]:
         items.append(("Commissioner extracts", reverse("commissioner-extracts")))
     items.append(("Rules", reverse("rule-list")))
     items.append(("Templates", reverse("template-index")))
+    if can_manage_tokens(user):
+        items.append(("API tokens", reverse("account-tokens")))
     if user.is_portal_admin:
         items.append(("Administration", reverse("admin:index")))
     nav = [{"label": label, "url": url, "current": request.path == url} for label, url in items]

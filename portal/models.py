@@ -120,3 +120,46 @@ class AuditEvent(models.Model):
         if self.pk is not None:
             raise ValidationError("Audit events are append-only.")
         super().save(*args, **kwargs)
+
+
+class ApiScope(models.TextChoices):
+    READ = "read", "Read submissions, reports and extracts"
+    SUBMIT = "submit", "Submit files"
+
+
+class ApiToken(models.Model):
+    """A per-organisation API token for systems that submit or download on the organisation's behalf.
+
+    The secret is shown once at creation and stored only as its SHA-256 hash. Each token acts through
+    its own service user (``principal``: no password, the organisation's role for the token's scopes),
+    so submissions and audit rows made with it name the token, not a person.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="api_tokens")
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    principal = models.OneToOneField(User, on_delete=models.PROTECT, related_name="api_token")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. the sending system.")
+    scopes = models.CharField(max_length=32, help_text="Space-separated: read, submit.")
+    prefix = models.CharField(max_length=16, unique=True, help_text="The token's first characters.")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… {self.name}"
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scope_list
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

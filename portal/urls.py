@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import views
+from . import token_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,5 +13,11 @@ urlpatterns = [
     path("submissions/", include("submissions.urls")),
     path("extracts/", include("reporting.urls")),
     path("", include("reporting.site_urls")),
+    path("account/tokens/", token_views.token_list, name="account-tokens"),
+    path("account/tokens/<int:pk>/revoke/", token_views.token_revoke, name="account-token-revoke"),
+    path("api/v1/", include("submissions.api.urls")),
+    path("api/v1/", include("reporting.api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]

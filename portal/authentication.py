@@ -1,0 +1,41 @@
+"""DRF authentication with per-organisation API tokens: ``Authorization: Bearer iapt_…``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from .api_tokens import api_token_for_secret, api_token_touch
+from .models import ApiToken, User
+
+
+class BearerTokenAuthentication(authentication.BaseAuthentication):
+    """Sets ``request.user`` to the token's service user and ``request.auth`` to the ApiToken."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[User, ApiToken] | None:
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None  # no token: other authentication classes (the session) may apply
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Send the header as 'Authorization: Bearer <token>'.")
+        try:
+            raw = header[1].decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise exceptions.AuthenticationFailed("The token is not valid.") from exc
+        token = api_token_for_secret(raw)
+        if token is None:
+            raise exceptions.AuthenticationFailed("The token is not valid or has been revoked.")
+        api_token_touch(token=token)
+        return token.principal, token
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'{self.keyword} realm="api"'
+
+
+def request_token(request: Any) -> ApiToken | None:
+    auth = getattr(request, "auth", None)
+    return auth if isinstance(auth, ApiToken) else None
