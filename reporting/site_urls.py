@@ -18,6 +18,11 @@ urlpatterns = [
         views.template_download,
         name="template-download",
     ),
+    re_path(
+        r"^templates/(?P<profile>[A-Z0-9]{1,12})\.mdb$",
+        views.template_download_mdb,
+        name="template-download-mdb",
+    ),
     re_path(rf"^dq/{SUBMISSION_ID}/$", views.submission_dq, name="submission-dq"),
     re_path(
         rf"^dq/{SUBMISSION_ID}\.(?P<fmt>csv|xlsx|json)$",

@@ -230,3 +230,24 @@ def submission_dq_download(request: HttpRequest, submission_id: str, fmt: str) -
     response = HttpResponse(buf.getvalue(), content_type=_DQ_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+# --------------------------------------------------------------------------- blank IDB as Access .mdb (#9)
+
+
+@login_required
+@require_GET
+def template_download_mdb(request: HttpRequest, profile: str) -> HttpResponse:
+    """The blank IDB of ``profile`` as a Jet 4 .mdb (validation.jet4), with EmploymentAdviser on ?with_ea=1."""
+    from validation.jet4.idb import write_idb_template
+
+    if profile not in DATASET.profiles:
+        raise Http404("No such template")
+    with_ea = request.GET.get("with_ea") == "1"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_idb_template(f"{tmp}/template.mdb", profile, with_ea=with_ea)
+        body = path.read_bytes()
+    response = HttpResponse(body, content_type="application/x-msaccess")
+    filename = templates_blank.template_file_name(profile, with_ea=with_ea, ext="mdb")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

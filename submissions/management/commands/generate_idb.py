@@ -1,4 +1,4 @@
-"""``manage.py generate_idb``: write a deterministic synthetic IAPT v1.5 IDB (CSV ZIP or XLSX).
+"""``manage.py generate_idb``: write a deterministic synthetic IAPT v1.5 IDB (CSV ZIP, XLSX or Access .mdb).
 
 Thin wrapper around :mod:`validation.synth`; imports no models.
 """
@@ -17,6 +17,7 @@ from validation.synth import (
     write_xlsx,
 )
 from validation.synth.inject import InjectionError
+from validation.synth.writers import write_mdb
 
 
 def _parse_inject(text: str | None) -> dict[str, int]:
@@ -45,7 +46,7 @@ class Command(BaseCommand):
         parser.add_argument("--profile", choices=["P15STD", "P15LTC"], default="P15STD")
         parser.add_argument("--with-ea", action="store_true", help="include the EmploymentAdviser table")
         parser.add_argument(
-            "--format", choices=["csvzip", "xlsx"], default=None, help="default: from OUT's extension"
+            "--format", choices=["csvzip", "xlsx", "mdb"], default=None, help="default: from OUT's extension"
         )
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--error-rate", type=float, default=0.0, help="fraction of data rows to corrupt")
@@ -65,7 +66,7 @@ class Command(BaseCommand):
             self.stdout.write(" ".join(SUPPORTED_RULES))
             return
         out = Path(opts["out"])
-        fmt = opts["format"] or ("xlsx" if out.suffix.lower() == ".xlsx" else "csvzip")
+        fmt = opts["format"] or {".xlsx": "xlsx", ".mdb": "mdb"}.get(out.suffix.lower(), "csvzip")
         kwargs = {}
         if opts["commissioners"]:
             kwargs["commissioners"] = tuple(
@@ -87,7 +88,13 @@ class Command(BaseCommand):
         except (ValueError, InjectionError) as exc:
             raise CommandError(str(exc)) from exc
         t1 = time.perf_counter()
-        (write_xlsx if fmt == "xlsx" else write_csvzip)(tables, out)
+        if fmt == "mdb":
+            # values Access could not hold in the column's type (e.g. "1.5" in a Long Integer) become NULL
+            nulled = write_mdb(tables, out, unrepresentable="null")
+            for table, cols in nulled.items():
+                self.stderr.write(f"warning: .mdb cannot hold these values, written as NULL: {table} {cols}")
+        else:
+            (write_xlsx if fmt == "xlsx" else write_csvzip)(tables, out)
         t2 = time.perf_counter()
         if opts["manifest"]:
             with open(opts["manifest"], "w", encoding="utf-8", newline="\n") as fh:
