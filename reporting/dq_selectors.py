@@ -17,6 +17,7 @@ from submissions.timetable import add_months
 from validation.dataset import DATASET
 from validation.model import TableCounts
 
+from . import data_selectors
 from .dq import DQReport, dq_report, open_serviceids
 
 
@@ -30,14 +31,31 @@ def submission_for_user(*, user: User, submission_id: str) -> Submission | None:
     )
 
 
+def has_accepted_rows(*, submission: Submission) -> bool:
+    """Whether the submission has stored accepted rows (in the database, or legacy parquet files)."""
+    return bool(submission.accepted_dir) or data_selectors.accepted_tables(submission=submission) is not None
+
+
 def accepted_frames(
     *, submission: Submission, tables: tuple[str, ...] | None = None
 ) -> dict[str, pl.DataFrame]:
-    """The stored accepted rows (``<accepted_dir>/<Table>.parquet``) of the tables that were stored."""
+    """The stored accepted rows of the tables that were stored (``ROW_NUMBER`` then spec 3.5 columns).
+
+    Read from the accepted-data tables (one query per table); a submission processed before accepted
+    data went into the database falls back to its ``<accepted_dir>/<Table>.parquet`` files.
+    """
+    wanted = tables or tuple(DATASET.tables)
+    loaded = data_selectors.accepted_tables(submission=submission)
+    if loaded is not None:
+        return {
+            table: data_selectors.accepted_frame(submission=submission, table=table)
+            for table in wanted
+            if table in loaded
+        }
     if not submission.accepted_dir:
         return {}
     frames: dict[str, pl.DataFrame] = {}
-    for table in tables or tuple(DATASET.tables):
+    for table in wanted:
         name = f"{submission.accepted_dir}/{table}.parquet"
         if default_storage.exists(name):
             with default_storage.open(name, "rb") as fh:

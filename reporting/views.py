@@ -4,11 +4,9 @@ import io
 import tempfile
 import zipfile
 
-import polars as pl
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -19,7 +17,7 @@ from submissions.models import Submission
 from submissions.selectors import commissioner_submissions_for_user
 from validation.dataset import DATASET
 
-from . import catalogue, dq, dq_selectors, templates_blank
+from . import catalogue, data_selectors, dq, dq_selectors, templates_blank
 from .commissioner import commissioner_subset, deidentify
 from .writers import COUNT_LABELS
 
@@ -54,26 +52,19 @@ def commissioner_extract_download(request: HttpRequest, code: str, submission_id
         (s for s in commissioner_submissions_for_user(user=request.user) if s.submission_id == submission_id),  # type: ignore[arg-type]
         None,
     )
-    if sub is None or not sub.accepted_dir or not sub.commissioners.filter(code=code).exists():
+    if sub is None or not sub.commissioners.filter(code=code).exists():
         raise Http404("No such extract")
-    accepted = {}
-    for table in (
-        "Person",
-        "Disability",
-        "Referral",
-        "Appointment",
-        "AssessmentPEQ",
-        "TreatmentPEQ",
-        "WaitingTimePause",
-        "LTCCondition",
-        "MUSSymptom",
-        "LTCAppointment",
-        "EmploymentAdviser",
-    ):
-        name = f"{sub.accepted_dir}/{table}.parquet"
-        if default_storage.exists(name):
-            with default_storage.open(name, "rb") as fh:
-                accepted[table] = pl.read_parquet(fh)
+    wanted = tuple(t for t in DATASET.tables if t != "Header")
+    loaded = data_selectors.accepted_tables(submission=sub)
+    if loaded is not None:
+        # Filtered in the database: the code's referrals, their persons and everything under them.
+        accepted = data_selectors.accepted_frames_for_commissioner(
+            submission=sub, code=code, tables=[t for t in wanted if t in loaded]
+        )
+    elif sub.accepted_dir:
+        accepted = dq_selectors.accepted_frames(submission=sub, tables=wanted)  # before the database load
+    else:
+        raise Http404("No such extract")
     tables = deidentify(
         commissioner_subset(accepted, code=code, provider=sub.organisation.code),
         key=settings.PSEUDONYM_KEY.encode(),
@@ -190,7 +181,7 @@ def _dq_submission(request: HttpRequest, submission_id: str) -> Submission:
     sub = dq_selectors.submission_for_user(user=user, submission_id=submission_id)  # type: ignore[arg-type]
     if sub is None:
         raise Http404("No such submission")
-    if not sub.is_successful or not sub.accepted_dir:
+    if not sub.is_successful or not dq_selectors.has_accepted_rows(submission=sub):
         raise Http404("Only successful submissions have a data quality summary")
     return sub
 

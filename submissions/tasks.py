@@ -22,6 +22,7 @@ from django.utils import timezone
 from reporting.artefacts import commissioner_counts, write_submission_artefacts
 from reporting.dq import pathway_continuity
 from reporting.dq_selectors import previous_open_serviceids
+from reporting.loading import accepted_rows_load
 from validation.api import validate_file
 from validation.model import UploadContext
 
@@ -114,11 +115,16 @@ def process_submission(self, submission_id: int) -> str:  # type: ignore[no-unty
                 progress=progress,
             )
         progress("loading", None, 0.0)
+        if result.outcome.successful and result.accepted:
+            # Before the final status: a crash here leaves no live submission with half its rows
+            # (the load is one transaction and replaces any rows of an earlier attempt).
+            accepted_rows_load(submission_id=submission_id, frames=result.accepted)
+        progress("loading", None, 0.5)
         artefacts = write_submission_artefacts(
             result,
             submission_id=submission.submission_id,
             prefix=services.artefact_prefix(submission),
-            progress=lambda f: progress("loading", None, f),
+            progress=lambda f: progress("loading", None, 0.5 + f / 2),
         )
         services.submission_record_result(
             submission_id=submission_id,

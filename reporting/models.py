@@ -1,0 +1,192 @@
+"""Stored accepted data: one table per data-set table, every row keyed to its submission.
+
+The models are generated from the data-set definition (``validation.dataset.DATASET``, spec 3.5):
+``submission`` and ``row_number`` (together the primary key), then one nullable ``TextField`` per
+spec column in 3.5 order (field name = spec name lower-cased, ``db_column`` = the exact spec name),
+then the derived columns of spec 10.4 for Person, Referral and Appointment. Every value is the
+engine's normalised text (spec 4.5): text, never ``varchar(n)``, because values loaded with a
+warning (``POSTCODE`` under PER150, ``PROVDIAG`` under REF200) may be longer than declared.
+
+Rows are written only by ``reporting.loading.accepted_rows_load`` (bulk COPY / executemany) and read
+by ``reporting.data_selectors``. Superseded submissions keep their rows (spec 7.3: history kept);
+deleting a submission deletes its rows.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from submissions.models import Submission
+from validation.dataset import DATASET
+
+# Spec 10.4: derived columns, in the order of section 9 (computed by ``reporting.derived``).
+DERIVED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "Person": ("PERSON_ID", "AGE_RP_START", "AGE_RP_END", "YEAR_OF_BIRTH", "POSTCODE_DISTRICT"),
+    "Referral": (
+        "PATHWAY_ID",
+        # 9.5
+        "AGE_AT_REFERRAL",
+        "REFERRED_IN_RP",
+        "ENDED_IN_RP",
+        "END_GROUP",
+        "PD_CATEGORY",
+        "ADSM_FOR_PD",
+        "FIRST_ASSESSMENT_DATE",
+        "FIRST_TREATMENT_DATE",
+        "SECOND_TREATMENT_DATE",
+        "LAST_TREATMENT_DATE",
+        "COUNT_TREATMENT_APPTS",
+        "COUNT_ATTENDED_APPTS",
+        "COUNT_DNA_APPTS",
+        "ENTERED_TREATMENT_IN_RP",
+        "FINISHED_TREATMENT",
+        "LI_TREATED",
+        "HI_TREATED",
+        # 9.6
+        "FIRST_PHQ9",
+        "LAST_PHQ9",
+        "FIRST_GAD7",
+        "LAST_GAD7",
+        "ADSM",
+        "FIRST_ADSM",
+        "LAST_ADSM",
+        "PAIRED_SCORES",
+        # 9.7
+        "OUTCOME_ELIGIBLE",
+        "CASENESS",
+        "RECOVERY",
+        "RELIABLE_IMPROVEMENT",
+        "RELIABLE_DETERIORATION",
+        "NO_RELIABLE_CHANGE",
+        "RELIABLE_RECOVERY",
+        # 9.8
+        "WAIT_DAYS",
+        "WAIT_6WK",
+        "WAIT_18WK",
+        "PAUSED_DAYS",
+        "WAIT_DAYS_ADJUSTED",
+    ),
+    "Appointment": (
+        "ATTENDED",
+        "IS_ASSESSMENT",
+        "IS_TREATMENT",
+        "IS_FOLLOWUP",
+        "LOW_INTENSITY",
+        "HIGH_INTENSITY",
+        "WSAS_TOTAL",
+        "TREATMENT_RANK",
+    ),
+}
+
+# Indexes beyond the primary key (submission, row_number), for the joins and filters that matter:
+# commissioner scoping (ORGCODECOMM), and parent/child joins on LPTID, SERVICEID, APPTID.
+_INDEXED: dict[str, tuple[str, ...]] = {
+    "Person": ("LPTID",),
+    "Disability": ("LPTID",),
+    "Referral": ("LPTID", "SERVICEID", "ORGCODECOMM"),
+    "Appointment": ("SERVICEID", "APPTID"),
+    "AssessmentPEQ": ("SERVICEID",),
+    "TreatmentPEQ": ("SERVICEID",),
+    "WaitingTimePause": ("SERVICEID",),
+    "LTCCondition": ("SERVICEID",),
+    "MUSSymptom": ("SERVICEID",),
+    "LTCAppointment": ("APPTID",),
+    "EmploymentAdviser": ("APPTID",),
+}
+
+_ABBREV = {
+    "Person": "per",
+    "Disability": "dis",
+    "Referral": "ref",
+    "Appointment": "app",
+    "AssessmentPEQ": "apq",
+    "TreatmentPEQ": "tpq",
+    "WaitingTimePause": "wtp",
+    "LTCCondition": "ltc",
+    "MUSSymptom": "mus",
+    "LTCAppointment": "lta",
+    "EmploymentAdviser": "ea",
+}
+
+
+class AcceptedRow(models.Model):
+    """Columns every accepted-row table has; (submission, row_number) is the primary key."""
+
+    pk = models.CompositePrimaryKey("submission", "row_number")
+    # The primary key's index leads with submission_id, so the FK needs no index of its own. No database
+    # constraint: its per-row check cost a third of the load time (about 6 s per million rows); the
+    # loader locks the submission row instead, and Django's CASCADE deletes the rows with the submission.
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    row_number = models.IntegerField()
+
+    table_name: str = ""  # the data-set table (set on each concrete model)
+
+    class Meta:
+        abstract = True
+
+
+class AcceptedDataLoad(models.Model):
+    """Marks a submission whose accepted rows are in the tables below (written in the load's transaction).
+
+    ``tables`` holds the rows loaded per data-set table, in the order given to the loader; tables absent
+    from it were not part of the submission's accepted data. A submission without this row was processed
+    before accepted data went into the database (its rows are only in the ``accepted_dir`` parquet files).
+    """
+
+    submission = models.OneToOneField(
+        Submission, on_delete=models.CASCADE, primary_key=True, related_name="accepted_load"
+    )
+    loaded_at = models.DateTimeField(auto_now=True)
+    tables = models.JSONField(default=dict)
+    seconds = models.FloatField(default=0.0)
+
+    class Meta:
+        verbose_name = "accepted data load"
+
+    def __str__(self) -> str:
+        return f"{self.submission_id}: {sum(self.tables.values())} rows"
+
+
+def _model_for(table: str) -> type[AcceptedRow]:
+    spec = DATASET.tables[table]
+    attrs: dict[str, object] = {"__module__": __name__, "table_name": table}
+    for name in (*spec.column_names, *DERIVED_COLUMNS.get(table, ())):
+        attrs[name.lower()] = models.TextField(null=True, blank=True, db_column=name)
+    abbrev = _ABBREV.get(table, table.lower())
+    attrs["Meta"] = type(
+        "Meta",
+        (),
+        {
+            "db_table": f"reporting_accepted_{table.lower()}",
+            "verbose_name": f"accepted {table} row",
+            "indexes": [
+                models.Index(fields=["submission", col.lower()], name=f"acc_{abbrev}_{col.lower()}"[:30])
+                for col in _INDEXED.get(table, ())
+            ],
+        },
+    )
+    return type(f"Accepted{table}", (AcceptedRow,), attrs)
+
+
+# Data-set table name -> model, in spec section 3 order (Header first).
+ACCEPTED_MODELS: dict[str, type[AcceptedRow]] = {table: _model_for(table) for table in DATASET.tables}
+
+AcceptedHeader = ACCEPTED_MODELS["Header"]
+AcceptedPerson = ACCEPTED_MODELS["Person"]
+AcceptedDisability = ACCEPTED_MODELS["Disability"]
+AcceptedReferral = ACCEPTED_MODELS["Referral"]
+AcceptedAppointment = ACCEPTED_MODELS["Appointment"]
+AcceptedAssessmentPEQ = ACCEPTED_MODELS["AssessmentPEQ"]
+AcceptedTreatmentPEQ = ACCEPTED_MODELS["TreatmentPEQ"]
+AcceptedWaitingTimePause = ACCEPTED_MODELS["WaitingTimePause"]
+AcceptedLTCCondition = ACCEPTED_MODELS["LTCCondition"]
+AcceptedMUSSymptom = ACCEPTED_MODELS["MUSSymptom"]
+AcceptedLTCAppointment = ACCEPTED_MODELS["LTCAppointment"]
+AcceptedEmploymentAdviser = ACCEPTED_MODELS["EmploymentAdviser"]
+
+
+def stored_columns(table: str) -> tuple[str, ...]:
+    """The spec columns (3.5 order) then the derived columns (10.4) stored for a table."""
+    return (*DATASET.tables[table].column_names, *DERIVED_COLUMNS.get(table, ()))
