@@ -195,3 +195,16 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "An API token from /account/tokens/: `Authorization: Bearer iapt_…`.",
         }
+
+
+class VerifiedSessionScheme(OpenApiAuthenticationExtension):
+    target_class = "portal.authentication.VerifiedSessionAuthentication"
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "sessionid",
+            "description": "The browser session of a user signed in with both factors (for the docs page).",
+        }

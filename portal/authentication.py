@@ -9,6 +9,7 @@ from rest_framework.request import Request
 
 from .api_tokens import api_token_for_secret, api_token_touch
 from .models import ApiToken, User
+from .security import is_verified
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -34,6 +35,16 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return f'{self.keyword} realm="api"'
+
+
+class VerifiedSessionAuthentication(authentication.SessionAuthentication):
+    """The browser session, once the user has passed the second factor (an unverified session is ignored)."""
+
+    def authenticate(self, request: Request) -> tuple[User, None] | None:
+        user = getattr(request._request, "user", None)
+        if user is None or not is_verified(user):
+            return None
+        return super().authenticate(request)  # type: ignore[return-value]
 
 
 def request_token(request: Any) -> ApiToken | None:

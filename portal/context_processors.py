@@ -2,12 +2,15 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from .api_tokens import can_manage_tokens
+from .security import is_verified
 
 
 def portal(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if not (user and user.is_authenticated):
         return {"portal_user_org": None, "nav_items": []}
+    if not is_verified(user):  # signed in with a password only: no menu until the second factor
+        return {"portal_user_org": user.organisation, "nav_items": []}
     items: list[tuple[str, str]] = []
     if user.is_provider_user or user.is_portal_admin:
         items.append(("Submissions", reverse("submission-home")))
@@ -19,6 +22,9 @@ def portal(request: HttpRequest) -> dict[str, object]:
     items.append(("Templates", reverse("template-index")))
     if can_manage_tokens(user):
         items.append(("API tokens", reverse("account-tokens")))
+    if user.can_approve_access:
+        items.append(("Access requests", reverse("access-request-list")))
+        items.append(("Audit trail", reverse("audit-list")))
     if user.is_portal_admin:
         items.append(("Administration", reverse("admin:index")))
     nav = [{"label": label, "url": url, "current": request.path == url} for label, url in items]

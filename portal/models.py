@@ -35,6 +35,12 @@ class Organisation(models.Model):
         related_name="supported_by",
         help_text="For a CSU: the commissioners whose extracts its users may download.",
     )
+    # The Caldicott Guardian: no user of the organisation is approved before one is registered.
+    caldicott_guardian_name = models.CharField("Caldicott Guardian's name", max_length=200, blank=True)
+    caldicott_guardian_email = models.EmailField("Caldicott Guardian's e-mail", blank=True)
+    caldicott_guardian_registered_on = models.DateField(
+        "Caldicott Guardian registered on", null=True, blank=True
+    )
     # Next BSP_UNIQUE_ID to allocate (spec 1); incremented under a row lock.
     next_bsp_number = models.PositiveIntegerField(default=1, editable=False)
 
@@ -48,6 +54,22 @@ class Organisation(models.Model):
         self.code = (self.code or "").upper()
         if self.type == OrganisationType.COMMISSIONER and len(self.code) > 5:
             raise ValidationError({"code": "A commissioner code has 3 to 5 characters."})
+
+    @property
+    def caldicott_guardian_registered(self) -> bool:
+        return bool(
+            self.caldicott_guardian_name
+            and self.caldicott_guardian_email
+            and self.caldicott_guardian_registered_on
+        )
+
+    def roles_offered(self) -> list[str]:
+        """Roles a person may ask for in this organisation (the national admin role is granted, not asked)."""
+        if self.type == OrganisationType.PROVIDER:
+            return [Role.PROVIDER_SUBMITTER, Role.PROVIDER_VIEWER]
+        if self.type in (OrganisationType.COMMISSIONER, OrganisationType.CSU):
+            return [Role.COMMISSIONER_VIEWER]
+        return []
 
     def commissioner_codes(self) -> list[str]:
         """Codes whose commissioner extracts this organisation's users may see."""
@@ -70,6 +92,30 @@ class User(AbstractUser):
         Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
     )
     role = models.CharField(max_length=24, choices=Role.choices, default=Role.PROVIDER_VIEWER)
+    # The organisation's information governance lead: approves its access requests and reads its audit
+    # trail, on top of the data role above (an IG lead may be a viewer, a submitter or a commissioner).
+    is_ig_lead = models.BooleanField(
+        "IG lead",
+        default=False,
+        help_text="Approves the organisation's access requests and can read its audit trail.",
+    )
+    # When the "your account will be deactivated" e-mail went; cleared by the next sign-in.
+    inactivity_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    @property
+    def is_api_principal(self) -> bool:
+        """The service user of an API token (it never signs in through the pages)."""
+        return self.username.startswith("api-iapt_")
+
+    @property
+    def can_approve_access(self) -> bool:
+        return self.is_active and (
+            self.is_portal_admin or (self.is_ig_lead and self.organisation_id is not None)
+        )
+
+    @property
+    def can_read_audit(self) -> bool:
+        return self.can_approve_access
 
     @property
     def is_portal_admin(self) -> bool:
@@ -163,3 +209,51 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class AccessRequestStatus(models.TextChoices):
+    PENDING = "PENDING", "Waiting for approval"
+    APPROVED = "APPROVED", "Approved"
+    REFUSED = "REFUSED", "Refused"
+
+
+class AccessRequest(models.Model):
+    """A person's request for a role in an organisation, with their data user certificate.
+
+    The person's account is created inactive with the request; approval activates it with the organisation
+    and role asked for. Approved by the organisation's IG lead or a national administrator, and only once
+    the organisation's Caldicott Guardian is registered.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="access_requests")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="access_requests")
+    role = models.CharField(max_length=24, choices=Role.choices)
+    status = models.CharField(
+        max_length=10, choices=AccessRequestStatus.choices, default=AccessRequestStatus.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The data user certificate, as declared by the person.
+    job_title = models.CharField(max_length=200)
+    telephone = models.CharField(max_length=40)
+    line_manager_name = models.CharField("line manager's name", max_length=200)
+    line_manager_email = models.EmailField("line manager's e-mail")
+    ig_training_completed_on = models.DateField("information governance training completed on")
+    purpose = models.TextField("what you will use the data for")
+    declares_confidentiality = models.BooleanField(default=False)
+    declares_purpose_only = models.BooleanField(default=False)
+    declares_no_sharing = models.BooleanField(default=False)
+    declares_report_breaches = models.BooleanField(default=False)
+    # The decision.
+    decided_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} for {self.organisation.code} as {self.get_role_display()}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == AccessRequestStatus.PENDING

@@ -33,6 +33,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI files served from here: no CDN (strict CSP)
@@ -43,13 +48,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "portal.security.IdleSessionMiddleware",
+    "portal.security.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -84,6 +94,11 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "portal.User"
+# django-axes first: it refuses a locked-out username before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -92,7 +107,34 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "portal.security.CharacterClassValidator"},
 ]
+
+# Two-factor sign-in (django-otp): every user signs in with a password and then a TOTP code (or one of
+# their recovery codes); a user without a device enrols on first sign-in. PORTAL_REQUIRE_2FA=false turns
+# the second step off (never in production; only for a throwaway local copy).
+PORTAL_REQUIRE_2FA = env.bool("PORTAL_REQUIRE_2FA", default=True)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="IAPT submission portal")
+OTP_TOTP_THROTTLE_FACTOR = 1  # seconds, doubled after each wrong code
+RECOVERY_CODE_COUNT = 10
+
+# Lockout (django-axes): AXES_FAILURE_LIMIT wrong passwords for one username lock it for AXES_COOLOFF_TIME
+# hours; an administrator can unlock sooner (`manage.py axes_reset_username USER`).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
+# By user name only: the staff of an NHS organisation often share one address (HSCN/NAT), so locking an
+# address would lock a whole trust out; spraying one password over many names still needs the second factor.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+AXES_VERBOSE = False
+
+# Accounts unused for this many days are deactivated; the warning e-mail goes this many days before.
+ACCOUNT_INACTIVE_DAYS = env.int("ACCOUNT_INACTIVE_DAYS", default=180)
+ACCOUNT_INACTIVE_WARNING_DAYS = env.int("ACCOUNT_INACTIVE_WARNING_DAYS", default=14)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -177,12 +219,37 @@ CSRF_COOKIE_SECURE = _secure
 SECURE_SSL_REDIRECT = _secure
 SECURE_HSTS_SECONDS = 31536000 if _secure else 0
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _secure else None
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _secure
+SECURE_HSTS_PRELOAD = _secure
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 8 * 3600
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+# A session ends after SESSION_IDLE_SECONDS without a request (portal.security.IdleSessionMiddleware),
+# after SESSION_COOKIE_AGE whatever happens, and when the browser closes.
+SESSION_IDLE_SECONDS = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
+SESSION_COOKIE_AGE = 10 * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): nothing inline, nothing from other hosts. The QR code of the
+# two-factor enrolment is a data: image; the Swagger UI page keeps the same policy (see decisions).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="iapt-portal@localhost")
@@ -193,7 +260,7 @@ PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "portal.authentication.BearerTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "portal.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -239,5 +306,9 @@ PSEUDONYM_KEY = env("PSEUDONYM_KEY", default=SECRET_KEY)
 
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-submissions": {"task": "submissions.tasks.sweep_stuck_submissions", "schedule": 300.0},
+    "deactivate-inactive-accounts": {
+        "task": "portal.tasks.deactivate_inactive_accounts",
+        "schedule": 6 * 3600.0,
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -3,13 +3,25 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import token_views, views
+from . import account_views, token_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", account_views.two_factor_verify, name="two-factor"),
+    path("accounts/two-factor/setup/", account_views.two_factor_setup, name="two-factor-setup"),
+    path(
+        "accounts/two-factor/recovery-codes/", account_views.recovery_codes, name="two-factor-recovery-codes"
+    ),
+    path("accounts/request-access/", account_views.access_request, name="access-request"),
+    path("account/access-requests/", account_views.access_request_list, name="access-request-list"),
+    path(
+        "account/access-requests/<int:pk>/", account_views.access_request_detail, name="access-request-detail"
+    ),
+    path("audit/", account_views.audit_list, name="audit-list"),
+    path("audit/export.csv", account_views.audit_export, name="audit-export"),
     path("submissions/", include("submissions.urls")),
     path("extracts/", include("reporting.urls")),
     path("", include("reporting.site_urls")),

@@ -11,6 +11,7 @@ from portal.api_tokens import api_token_create, hash_token
 from portal.models import ApiToken, AuditEvent, Role
 from tests.api.conftest import bearer
 from tests.factories import PASSWORD
+from tests.fixtures import VerifiedClient
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +73,7 @@ def test_commissioner_token_is_read_only(client, commissioner_user_a):
 
 
 def test_token_creation_needs_csrf(submitter_a):
-    client = _signed_in(Client(enforce_csrf_checks=True), submitter_a)
+    client = _signed_in(VerifiedClient(enforce_csrf_checks=True), submitter_a)
     assert client.post("/account/tokens/", {"name": "x", "access": "read"}).status_code == 403
     assert not ApiToken.objects.exists()
 

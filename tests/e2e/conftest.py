@@ -12,7 +12,23 @@ from pathlib import Path
 import pytest
 import requests
 
+from portal.demo import STEP, demo_totp_key, totp_code
+
 ROOT = Path(__file__).resolve().parents[2]
+_LAST_STEP: dict[str, int] = {}
+
+
+def demo_code(username: str) -> str:
+    """The demo user's current two-factor code, as their authenticator app would show it.
+
+    A code is accepted once (django-otp refuses a time step already used), so a second sign-in of the
+    same user within the same 30 seconds waits for the next step.
+    """
+    while int(time.time()) // STEP <= _LAST_STEP.get(username, -1):
+        time.sleep(STEP - time.time() % STEP + 0.2)
+    now = time.time()
+    _LAST_STEP[username] = int(now) // STEP
+    return totp_code(demo_totp_key(username), at=now)
 
 
 def free_port() -> int:

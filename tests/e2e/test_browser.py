@@ -15,6 +15,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from tests.e2e.conftest import demo_code
+
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 pytestmark = [
@@ -52,6 +54,10 @@ def sign_in(page, base: str, username: str) -> None:  # type: ignore[no-untyped-
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("main button[type=submit]")
+    page.wait_for_selector("text=Enter your security code")
+    page.fill("#id_code", demo_code(username))
+    page.click("main button[type=submit]")
+    page.wait_for_url(lambda url: "/accounts/" not in url)
     page.wait_for_selector("text=Sign out")
 
 
@@ -105,3 +111,18 @@ def test_commissioner_downloads_its_extract(browser):  # type: ignore[no-untyped
     assert headers["Referral.csv"].startswith("ORGCODEPROVIDER,")
     person_columns = headers["Person.csv"].split(",")
     assert "NHSNO" not in person_columns and "DOB" not in person_columns and "POSTCODE" not in person_columns
+
+
+def test_api_docs_render_under_the_strict_csp(browser):  # type: ignore[no-untyped-def]
+    """Swagger UI (served from the portal's static files) works with script-src/style-src 'self'."""
+    b, base, shots, _ = browser
+    page = b.new_page(viewport={"width": 1200, "height": 900})
+    violations: list[str] = []
+    page.on(
+        "console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None
+    )
+    page.goto(f"{base}/api/docs/")
+    page.wait_for_selector("text=IAPT submission portal API", timeout=30_000)
+    page.wait_for_selector(".opblock", timeout=30_000)
+    page.screenshot(path=str(shots / "api-docs.png"), full_page=False)
+    assert not violations

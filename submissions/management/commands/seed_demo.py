@@ -14,8 +14,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal.models import Organisation, OrganisationType, Role, User
+from portal.accounts import Certificate, access_request_create
+from portal.demo import demo_totp_base32, demo_totp_key
+from portal.models import AccessRequest, Organisation, OrganisationType, Role, User
 from submissions.models import Submission, Window
 from submissions.services import submission_receive
 from submissions.timetable import LONDON, add_months, default_window, local_midnight
@@ -36,6 +39,17 @@ USERS = [
     ("commissioner2", "01A", Role.COMMISSIONER_VIEWER, "Chris Commissioner"),
     ("csu1", "0DE", Role.COMMISSIONER_VIEWER, "Cal Support"),
     ("admin", "X26", Role.ADMIN, "Ada Admin"),
+    ("iglead1", "TSTP1", Role.PROVIDER_VIEWER, "Ida Governance"),  # TSTP1's IG lead
+    ("newuser1", "TSTP2", Role.PROVIDER_VIEWER, "Nia Newcomer"),  # sets up two-factor at first sign-in
+]
+IG_LEADS = {"iglead1"}
+MUST_ENROL = {"newuser1"}
+# Every organisation but the CSU has its Caldicott Guardian registered, so 0DE's request shows the rule.
+CALDICOTT = {"TSTP1", "TSTP2", "00C", "01A", "X26"}
+# Pending access requests: (user name, organisation, role, name).
+REQUESTS = [
+    ("applicant1", "TSTP1", Role.PROVIDER_SUBMITTER, "Abe Applicant"),
+    ("applicant2", "0DE", Role.COMMISSIONER_VIEWER, "Ana Analyst"),
 ]
 DEMO_PASSWORD = "demo-password-2026"
 COMMISSIONERS = ("00C", "01A")
@@ -52,6 +66,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         orgs = self._organisations()
         self._users(orgs)
+        self._access_requests(orgs)
         window = self._windows()
         files = self._sample_files(Path(opts["files_dir"]), window.primary_rp, opts["persons"])
         if not opts["no_upload"] and not Submission.objects.filter(organisation=orgs["TSTP1"]).exists():
@@ -73,9 +88,21 @@ class Command(BaseCommand):
         self.stdout.write("Sample files to upload:")
         for path in files.values():
             self.stdout.write(f"  {path}")
-        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}). Then a two-factor code: add the")
+        self.stdout.write("user's key to an authenticator app, or print the current code with")
+        self.stdout.write("  .venv/bin/python manage.py demo_totp USERNAME")
         for username, org, role, _ in USERS:
-            self.stdout.write(f"  {username:<14} {org:<6} {Role(role).label}")
+            label = Role(role).label + (" + IG lead" if username in IG_LEADS else "")
+            second = (
+                "sets up two-factor sign-in at first sign-in"
+                if username in MUST_ENROL
+                else f"key {demo_totp_base32(username)}"
+            )
+            self.stdout.write(f"  {username:<14} {org:<6} {label:<32} {second}")
+        self.stdout.write("Pending access requests (iglead1 decides TSTP1's, admin any):")
+        for username, org, role, _ in REQUESTS:
+            note = "" if org in CALDICOTT else " (cannot be approved: no Caldicott Guardian registered)"
+            self.stdout.write(f"  {username:<14} {org:<6} {Role(role).label}{note}")
 
     def _organisations(self) -> dict[str, Organisation]:
         orgs = {}
@@ -83,6 +110,11 @@ class Command(BaseCommand):
             org, _ = Organisation.objects.update_or_create(
                 code=code, defaults={"name": name, "type": type_, "ltc_mus_pilot": ltc, "ea_pilot": ea}
             )
+            if code in CALDICOTT and not org.caldicott_guardian_registered:
+                org.caldicott_guardian_name = f"Dr {name.split()[-1]} Guardian"
+                org.caldicott_guardian_email = f"caldicott.{code.lower()}@example.nhs.uk"
+                org.caldicott_guardian_registered_on = timezone.localdate() - timedelta(days=90)
+                org.save()
             orgs[code] = org
         orgs["0DE"].acts_for.set([orgs["00C"], orgs["01A"]])
         return orgs
@@ -100,7 +132,42 @@ class Command(BaseCommand):
                 if role == Role.ADMIN:
                     user.is_staff = True
                     user.is_superuser = True
+                user.is_ig_lead = username in IG_LEADS
                 user.save()
+            if (
+                username not in MUST_ENROL
+                and not TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+            ):
+                TOTPDevice.objects.create(
+                    user=user, name="Demo authenticator", key=demo_totp_key(username), confirmed=True
+                )
+
+    def _access_requests(self, orgs: dict[str, Organisation]) -> None:
+        for username, org, role, full_name in REQUESTS:
+            if AccessRequest.objects.filter(user__username=username).exists():
+                continue
+            first, last = full_name.split(" ", 1)
+            access_request_create(
+                username=username,
+                email=f"{username}@example.nhs.uk",
+                first_name=first,
+                last_name=last,
+                password=DEMO_PASSWORD,
+                organisation=orgs[org],
+                role=role,
+                certificate=Certificate(
+                    job_title="Information analyst",
+                    telephone="0113 496 0000",
+                    line_manager_name="Lee Manager",
+                    line_manager_email="lee.manager@example.nhs.uk",
+                    ig_training_completed_on=timezone.localdate() - timedelta(days=60),
+                    purpose="Monthly IAPT submissions and data quality checks for the service.",
+                    declares_confidentiality=True,
+                    declares_purpose_only=True,
+                    declares_no_sharing=True,
+                    declares_report_breaches=True,
+                ),
+            )
 
     def _windows(self) -> Window:
         """Past windows by the default rule, and this month's window kept open for at least two weeks."""
