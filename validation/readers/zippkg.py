@@ -19,6 +19,12 @@ from validation.readers.common import BadZipContent, CannotOpen
 
 IDB_EXTENSIONS = (".mdb", ".accdb")
 _CHUNK = 1024 * 1024
+# Hardening beyond spec 4.1 (FILE006, docs/decisions.md "Accounts and security"): a real IDB package has a
+# dozen entries; no entry may name a path outside the package; no large entry may inflate more than
+# MAX_ENTRY_RATIO times (deflate tops out near 1032:1; a real IDB CSV or .mdb compresses 5-50 times).
+MAX_ZIP_ENTRIES = 1000
+MAX_ENTRY_RATIO = 200
+RATIO_CHECK_ABOVE_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,27 @@ def _root_name(info: zipfile.ZipInfo) -> str | None:
     if info.is_dir() or "/" in name or "\\" in name:
         return None
     return name
+
+
+def _leaves_package(name: str) -> bool:
+    """An absolute name (/x, \\x, C:x) or one with a '..' part."""
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        return True
+    return ".." in name.replace("\\", "/").split("/")
+
+
+def _check_limits(infos: list[zipfile.ZipInfo]) -> None:
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise BadZipContent(f"{len(infos)} entries, more than {MAX_ZIP_ENTRIES}")
+    for info in infos:
+        if _leaves_package(info.filename):
+            raise BadZipContent(f"entry name {info.filename!r} points outside the package")
+        if info.file_size > RATIO_CHECK_ABOVE_BYTES and info.file_size > MAX_ENTRY_RATIO * max(
+            info.compress_size, 1
+        ):
+            raise BadZipContent(
+                f"entry {info.filename!r} inflates {info.file_size} from {info.compress_size} bytes"
+            )
 
 
 def _kind(name: str) -> str | None:
@@ -83,6 +110,7 @@ def open_package(path: Path, *, max_unzipped_bytes: int) -> Package:
                     f"ZIP entry {name!r} uses unsupported compression method {info.compress_type}"
                 )
             entries.append(Entry(info=info, file_name=name, kind=kind))
+        _check_limits(infos)
         csvs = [e for e in entries if e.kind == "csv"]
         idbs = [e for e in entries if e.kind == "idb"]
         if any(e.kind == "zip" for e in entries):
