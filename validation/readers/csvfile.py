@@ -1,14 +1,18 @@
 """One CSV entry of a CSV package (spec 4.3): UTF-8 check, RFC 4180 structure check, parse to a RawTable.
 
-Three passes over a file already on disk (the ZIP entry is streamed to a temp file first):
+Passes over a file already on disk (the ZIP entry is streamed to a temp file first):
 
 1. a chunked strict UTF-8 decode (a leading BOM is tolerated);
-2. the standard-library ``csv`` module (C parser, ``strict=True``) counts the fields of every record: an
-   unterminated quote, a quote followed by anything but a separator or line end, or a record whose field count
-   differs from the header's is FILE007. An empty line (``[]``) is a fully blank row, not an error;
-3. polars parses the file (in a thread, at the same time as pass 2) with every column as String and ``has_header=False`` (the header row is taken as
+2. the structure check: the field count of every record. An unterminated quote, a quote followed by anything
+   but a separator or line end, or a record whose field count differs from the header's is FILE007. An empty
+   line (``[]``) is a fully blank row, not an error. The count is vectorised (numpy over 4 MiB chunks, see
+   ``_scan_field_counts``) and reproduces the standard-library ``csv`` module (``strict=True``) exactly for
+   files whose quotes all open a field, close it or are doubled inside it and whose CRs all end lines; any
+   other file (rare, and every malformed one) is counted by the ``csv`` module itself, in a thread while
+   polars parses, as before;
+3. polars parses the file with every column as String and ``has_header=False`` (the header row is taken as
    data so blank and repeated names survive). Polars keeps empty lines as rows of empty strings, so row numbers
-   are simply positions. If polars disagrees with the ``csv`` module (a bare quote inside an unquoted field,
+   are simply positions. If polars disagrees with the count of pass 2 (a bare quote inside an unquoted field,
    which polars refuses, or a different record count) the frame is built from the ``csv`` module instead.
 """
 
@@ -21,6 +25,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from validation.model import RawTable
@@ -64,6 +69,111 @@ def _record_counts(path: Path) -> tuple[list[str], Counter[int]]:
     return header, counts
 
 
+_QUOTE, _COMMA, _LF, _CR = 0x22, 0x2C, 0x0A, 0x0D
+_FIELD_START_BEFORE = np.array([_COMMA, _LF, _CR, _QUOTE], dtype=np.uint8)
+_FIELD_END_AFTER = np.array([_COMMA, _LF, _CR, _QUOTE], dtype=np.uint8)
+
+
+def _scan_field_counts(path: Path) -> np.ndarray | None:
+    """Field count of every record (header included), vectorised; None when the ``csv`` module must decide.
+
+    The file is read in chunks (bounded memory). A byte is inside a quoted field when an odd number of quotes
+    precede it; that holds, and the ``csv`` module (strict) reads the file the same way, when every quote of
+    even rank starts a field (after a separator, a line end or the start) or doubles the quote just before it,
+    and every quote of odd rank is followed by a separator, a line end, the end of the file or a quote. Outside
+    quotes, LF ends a record (CR LF too; a CR not followed by LF is left to the ``csv`` module), each comma
+    adds a field, and an empty record (``""`` or ``"\r"``) has no field at all. Anything else - a literal
+    quote inside an unquoted field, text after a closing quote, an unterminated quote, a lone CR - returns None.
+    """
+    counts: list[np.ndarray] = []
+    n_quotes = 0  # quotes before the current chunk (their parity says whether it starts inside quotes)
+    prev = _LF  # byte before the chunk; the start of the file counts as a line end
+    rec_start = 0  # global offset of the record in progress
+    rec_commas = 0  # its commas so far (outside quotes)
+    offset = 0
+    with path.open("rb") as f:
+        head = f.read(len(_BOM))
+        if head == _BOM:
+            offset = rec_start = len(_BOM)
+            data = f.read(_CHUNK)
+        else:
+            data = head + f.read(_CHUNK)
+        while data:
+            ahead = f.read(_CHUNK)
+            a = np.frombuffer(data, dtype=np.uint8)
+            nxt = ahead[0] if ahead else None  # the byte after the chunk (None at the end of the file)
+            q = np.flatnonzero(a == _QUOTE)
+            if q.size:
+                rank_even = (n_quotes + np.arange(q.size)) % 2 == 0
+                before = np.where(q > 0, a[np.maximum(q - 1, 0)], prev)
+                after = np.where(
+                    q + 1 < a.size,
+                    a[np.minimum(q + 1, a.size - 1)].astype(np.int16),
+                    -1 if nxt is None else nxt,
+                )
+                if not np.isin(before[rank_even], _FIELD_START_BEFORE).all():
+                    return None
+                if (before[rank_even] == _QUOTE).any() and not _doubles_ok(q, rank_even, before):
+                    return None
+                odd_after = after[~rank_even]
+                if not (np.isin(odd_after, _FIELD_END_AFTER) | (odd_after == -1)).all():
+                    return None
+            lf = np.flatnonzero(a == _LF)
+            cr = np.flatnonzero(a == _CR)
+            commas = np.flatnonzero(a == _COMMA)
+            if q.size or n_quotes % 2:
+                lf = lf[(n_quotes + np.searchsorted(q, lf)) % 2 == 0]
+                cr = cr[(n_quotes + np.searchsorted(q, cr)) % 2 == 0]
+                commas = commas[(n_quotes + np.searchsorted(q, commas)) % 2 == 0]
+            if cr.size:
+                cr_next = np.where(
+                    cr + 1 < a.size,
+                    a[np.minimum(cr + 1, a.size - 1)].astype(np.int16),
+                    -1 if nxt is None else nxt,
+                )
+                if (cr_next != _LF).any():
+                    return None
+            if lf.size:
+                # commas per record: those before each LF minus those before the previous one
+                before_lf = np.searchsorted(commas, lf)
+                per = np.diff(before_lf, prepend=0)
+                per[0] += rec_commas
+                starts = np.empty_like(lf)
+                starts[0] = rec_start - offset
+                starts[1:] = lf[:-1] + 1
+                length = lf - starts
+                last = np.where(lf > 0, a[np.maximum(lf - 1, 0)], prev)
+                empty = (length == 0) | ((length == 1) & (last == _CR))
+                counts.append(np.where(empty, 0, per + 1))
+                rec_start = offset + int(lf[-1]) + 1
+                rec_commas = int(commas.size - before_lf[-1])
+            else:
+                rec_commas += int(commas.size)
+            n_quotes += int(q.size)
+            prev = int(a[-1])
+            offset += a.size
+            data = ahead
+    if n_quotes % 2:
+        return None  # unterminated quote: the csv module reports it
+    if offset > rec_start:  # a last record without a final line end
+        counts.append(np.array([rec_commas + 1]))
+    return np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
+
+
+def _doubles_ok(q: np.ndarray, rank_even: np.ndarray, before: np.ndarray) -> bool:
+    """An even-rank quote preceded by a quote must directly follow the previous quote (a doubled quote)."""
+    idx = np.flatnonzero(rank_even & (before == _QUOTE))
+    return bool((idx > 0).all() and (q[idx] - q[np.maximum(idx - 1, 0)] == 1).all())
+
+
+def _header_fields(path: Path) -> list[str]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        try:
+            return next(csv.reader(f, strict=True), [])
+        except csv.Error as exc:
+            raise CsvInvalid(f"CSV syntax error in the header: {exc}") from exc
+
+
 def _frame_with_polars(path: Path) -> pl.DataFrame | None:
     try:
         frame = pl.read_csv(
@@ -95,24 +205,38 @@ def _frame_with_csv_module(path: Path, width: int) -> pl.DataFrame:
     )
 
 
+def _wrong_counts(counts: Counter[int], width: int) -> set[int]:
+    return {n for n in counts if n != width and n != 0}
+
+
 def read_csv_table(path: Path, *, name: str, source: str) -> RawTable:
     """Read one CSV entry. Raises CsvInvalid (FILE007) when it is not valid UTF-8 CSV."""
     if not _has_content(path):
         return empty_table(name, source)
     if not check_utf8(path):
         raise CsvInvalid("not valid UTF-8")
-    # polars parses (releasing the GIL) while the csv module checks the structure.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        parsed = pool.submit(_frame_with_polars, path)
-        try:
-            header, counts = _record_counts(path)
-        finally:
-            frame = parsed.result()
+    scanned = _scan_field_counts(path)
+    if scanned is not None and scanned.size:
+        header = _header_fields(path)
+        if len(header) != int(scanned[0]):
+            scanned = None  # cannot happen when the scan is right; let the csv module decide
+    if scanned is not None and scanned.size:
+        values, n = np.unique(scanned[1:], return_counts=True)
+        counts: Counter[int] = Counter(dict(zip(values.tolist(), n.tolist(), strict=True)))
+        frame = _frame_with_polars(path) if not _wrong_counts(counts, max(len(header), 1)) else None
+    else:
+        # polars parses (releasing the GIL) while the csv module checks the structure.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            parsed = pool.submit(_frame_with_polars, path)
+            try:
+                header, counts = _record_counts(path)
+            finally:
+                frame = parsed.result()
     width = len(header)
     if width == 0:
         # An empty first line: a header of one blank name (an empty line is one empty field).
         header, width = [""], 1
-    wrong = {n for n in counts if n != width and n != 0}
+    wrong = _wrong_counts(counts, width)
     if wrong:
         raise CsvInvalid(f"records with {sorted(wrong)} fields; the header has {width}")
     n_records = 1 + sum(counts.values())
