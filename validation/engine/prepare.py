@@ -173,6 +173,31 @@ def normalised(col: Column, t: pl.Expr) -> pl.Expr:
     return t
 
 
+def _normalisation_is_identity(df: pl.DataFrame, table: Table, skip: set[str]) -> set[str]:
+    """Numeric columns whose normalised value is the trimmed value on every row (no shortcut otherwise).
+
+    An integer changes only when it is all digits with a leading zero (other than "0" itself); a decimal
+    only when its integer part has a leading zero (other than "0") or its fraction a trailing one. One cheap prefix/suffix scan per column decides, and
+    saves the regular expressions and conditional copies of ``normalised`` on columns that need none.
+    """
+    probes: list[pl.Expr] = []
+    for col in table.columns:
+        if col.name in skip:
+            continue
+        v = pl.col(col.name)
+        # "0" and "0.5" stay as they are; "007", "00.5" and "1.50" change.
+        leading_zero = v.str.starts_with("0") & (v.str.len_bytes() > 1) & ~v.str.starts_with("0.")
+        if col.type is ColumnType.INTEGER:
+            probes.append(leading_zero.any().alias(col.name))
+        elif col.type is ColumnType.DECIMAL:
+            changes = leading_zero | (v.str.ends_with("0") & v.str.contains(".", literal=True))
+            probes.append(changes.any().alias(col.name))
+    if not probes:
+        return set()
+    row = df.select(probes).row(0, named=True)
+    return {name for name, may_change in row.items() if not may_change}
+
+
 # ------------------------------------------------------------------------------------------------ tables
 @dataclass
 class PreparedTable:
@@ -200,8 +225,8 @@ def column_positions(raw: RawTable, table: Table) -> dict[str, int]:
 
 
 def trimmed(expr: pl.Expr) -> pl.Expr:
-    s = expr.cast(pl.String).str.strip_chars(WHITESPACE)
-    return pl.when(s.str.len_bytes() == 0).then(pl.lit(None, dtype=pl.String)).otherwise(s)
+    # replace("", None) is the same as when(len == 0).then(None) and about five times cheaper.
+    return expr.cast(pl.String).str.strip_chars(WHITESPACE).replace("", None)
 
 
 def drop_blank_rows(frame: pl.DataFrame, n_cols: int) -> pl.DataFrame:
@@ -267,11 +292,16 @@ def prepare_table(raw: RawTable, table: Table, *, skip_blank_rows: bool) -> Prep
 
     # Columns that are blank on every row need no checks: their derived columns are constants.
     all_blank = {c for c, n in zip(df.columns, df.null_count().row(0), strict=True) if n == df.height}
+    unchanged = _normalisation_is_identity(df, table, all_blank)
     lf = df.lazy().with_columns(
         [
-            (pl.lit(None, dtype=pl.String) if c.name in all_blank else normalised(c, pl.col(c.name))).alias(
-                c.name + N
-            )
+            (
+                pl.lit(None, dtype=pl.String)
+                if c.name in all_blank
+                else pl.col(c.name)
+                if c.name in unchanged
+                else normalised(c, pl.col(c.name))
+            ).alias(c.name + N)
             for c in table.columns
         ]
     )

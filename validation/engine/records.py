@@ -130,29 +130,33 @@ HIT_SCHEMA = {"row_number": pl.Int64, "rule_id": pl.String, "column": pl.String,
 
 
 def evaluate(prepared: PreparedTable, checks: list[Check]) -> pl.DataFrame:
-    """Run the checks over the table in one pass and return one line per finding occurrence."""
+    """Run the checks over the table in one pass and return one line per finding occurrence.
+
+    One pass computes every check's flag; the rows with at least one finding (a small share of a big table)
+    are then gathered once, only for the columns the findings report, and split per check in check order.
+    """
     df = prepared.frame
     if not checks or df.height == 0:
         return pl.DataFrame(schema=HIT_SCHEMA)
-    flags = df.select(
-        pl.col(ROW),
-        *[c.expr.fill_null(False).alias(f"__h{i}") for i, c in enumerate(checks)],
-    )
+    flags = df.select(*[c.expr.fill_null(False).alias(f"__h{i}") for i, c in enumerate(checks)])
+    fired = [i for i, n in enumerate(flags.sum().row(0)) if n]
+    if not fired:
+        return pl.DataFrame(schema=HIT_SCHEMA)
+    any_hit = flags.select(pl.any_horizontal([f"__h{i}" for i in fired])).to_series()
+    value_cols = list(dict.fromkeys(c.column for i in fired if (c := checks[i]).column))
+    hit_rows = df.select(pl.col(ROW), *[pl.col(c) for c in value_cols]).filter(any_hit)
+    hit_flags = flags.select([f"__h{i}" for i in fired]).filter(any_hit)
     parts: list[pl.DataFrame] = []
-    for i, c in enumerate(checks):
-        sel = flags.get_column(f"__h{i}")
-        if not sel.any():
-            continue
+    for i in fired:
+        c = checks[i]
         parts.append(
-            df.select(
+            hit_rows.filter(hit_flags.get_column(f"__h{i}")).select(
                 pl.col(ROW).alias("row_number"),
                 pl.lit(c.rule_id).alias("rule_id"),
                 pl.lit(c.column, dtype=pl.String).alias("column"),
                 (pl.col(c.column) if c.column else pl.lit(None, dtype=pl.String)).alias("value"),
-            ).filter(sel)
+            )
         )
-    if not parts:
-        return pl.DataFrame(schema=HIT_SCHEMA)
     return pl.concat(parts)
 
 
@@ -175,8 +179,17 @@ def with_parent_values(child: PreparedTable, tables: dict[str, PreparedTable]) -
         keys = child.frame.lazy().select(pl.col(t.fk)).filter(pl.col(t.fk).is_not_null()).unique()
         parents = parents.join(keys, on=t.fk, how="semi")
     grouped = parents.group_by(t.fk).agg(aggs).collect()
-    out = child.frame.join(grouped, on=t.fk, how="left", maintain_order="left")
-    return out.with_columns(pl.col(PARENT_COUNT).fill_null(0))
+    # Join on the key column alone (one output row per child row, in order: the keys are unique in
+    # ``grouped``) and put the parent columns next to the child's; joining the whole frame would copy
+    # every one of its columns.
+    extra = (
+        child.frame.select(pl.col(t.fk))
+        .join(grouped, on=t.fk, how="left", maintain_order="left")
+        .drop(t.fk)
+        .with_columns(pl.col(PARENT_COUNT).fill_null(0))
+    )
+    assert extra.height == child.frame.height
+    return child.frame.hstack(extra.get_columns())
 
 
 def severity_of(rule_id: str) -> str:

@@ -67,7 +67,14 @@ def row_findings_frame(results: dict[str, TableResult]) -> pl.DataFrame:
         key = record_key_expr(name)
         frame = res.prepared.frame
         if key is not None:
-            keys = frame.select(pl.col(ROW).alias("row_number"), key.alias("record_key"))
+            # Record keys only for the rows with findings (a small fraction of a big table).
+            rows = hits.get_column("row_number").unique().implode()
+            keys = (
+                frame.lazy()
+                .filter(pl.col(ROW).is_in(rows))
+                .select(pl.col(ROW).alias("row_number"), key.alias("record_key"))
+                .collect()
+            )
             hits = hits.join(keys, on="row_number", how="left")
         else:
             hits = hits.with_columns(pl.lit(None, dtype=pl.String).alias("record_key"))
@@ -137,13 +144,14 @@ def count_table(
 
 
 def accepted_rows(p: PreparedTable, rejected: pl.Series | None) -> pl.DataFrame:
-    frame = p.frame
-    if rejected is not None and rejected.len():
-        frame = frame.filter(~pl.col(ROW).is_in(rejected.implode()))
-    return frame.select(
+    # Select the output columns first (zero-copy) so the filter gathers only those, not every derived one.
+    frame = p.frame.select(
         pl.col(ROW).cast(pl.Int64).alias("ROW_NUMBER"),
         *[pl.col(c + N).alias(c) for c in p.table.column_names],
     )
+    if rejected is not None and rejected.len():
+        frame = frame.filter(~pl.col("ROW_NUMBER").is_in(rejected.implode()))
+    return frame
 
 
 def outcome_of(findings: pl.DataFrame) -> Outcome:
