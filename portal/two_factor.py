@@ -79,6 +79,7 @@ def totp_enrol_confirm(
     device.save(update_fields=["confirmed"])
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
     codes = _new_recovery_codes(user)
+    request.session.cycle_key()  # a new session id for the fully signed-in session
     otp_login(request, device)
     audit_record(action="auth.2fa_enrolled", actor=user, organisation=user.organisation, obj=device)
     return codes
@@ -93,6 +94,7 @@ def verify_code(*, request: HttpRequest, user: User, code: str) -> bool:
             action="auth.2fa_failed", actor=user, organisation=user.organisation, details={"step": "verify"}
         )
         return False
+    request.session.cycle_key()  # a new session id for the fully signed-in session
     otp_login(request, device)
     kind = "recovery_code" if isinstance(device, StaticDevice) else "totp"
     details: dict[str, object] = {"method": kind}

@@ -240,8 +240,10 @@ def test_two_factor_next_must_be_this_site(submitter_a) -> None:  # type: ignore
     client = Client()
     sign_in_password(client, submitter_a.username)
     device = TOTPDevice.objects.create(user=submitter_a, name="phone", confirmed=True)
+    before = client.cookies["sessionid"].value
     response = client.post(reverse("two-factor"), {"code": totp_now(device), "next": "https://evil.example/"})
     assert response["Location"] == reverse("home")
+    assert client.cookies["sessionid"].value != before  # a new session id once both factors are done
 
 
 def test_unverified_user_has_no_menu(submitter_a) -> None:  # type: ignore[no-untyped-def]
