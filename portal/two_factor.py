@@ -59,7 +59,9 @@ def qr_data_uri(device: TOTPDevice) -> str:
 def _new_recovery_codes(user: User) -> list[str]:
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name=RECOVERY_NAME, confirmed=True)
-    codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _ in range(settings.RECOVERY_CODE_COUNT)]
+    # 48 random bits each, as xxxx-xxxx-xxxx (django-otp stores at most 16 characters); single use, and
+    # only after the password, with django-otp's throttling of wrong codes.
+    codes = ["-".join(secrets.token_hex(2) for _ in range(3)) for _ in range(settings.RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
     return codes
 

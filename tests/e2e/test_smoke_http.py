@@ -120,7 +120,7 @@ def test_new_user_must_enrol_in_two_factor_sign_in(portal):  # type: ignore[no-u
         headers={"Referer": r.url},
     )
     assert "Your recovery codes" in r.text
-    assert len(re.findall(r"<li><code>[0-9a-f]{8}-[0-9a-f]{8}</code></li>", r.text)) == 10
+    assert len(re.findall(r"<li><code>[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}</code></li>", r.text)) == 10
     home = s.get(f"{base}/submissions/")
     assert home.status_code == 200 and "Upload a file" not in home.text  # a viewer
 

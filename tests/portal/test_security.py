@@ -208,7 +208,7 @@ def test_first_sign_in_enrols_then_codes_are_required(submitter_a) -> None:  # t
     assert "The code is not right" in wrong.content.decode()
     unthrottle(submitter_a)
     done = client.post(reverse("two-factor-setup"), {"code": totp_now(device), "next": "/submissions/"})
-    codes = re.findall(r"<li><code>([0-9a-f]{8}-[0-9a-f]{8})</code></li>", done.content.decode())
+    codes = re.findall(r"<li><code>([0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4})</code></li>", done.content.decode())
     assert len(codes) == settings.RECOVERY_CODE_COUNT
     assert client.get("/submissions/").status_code == 200
     assert client.get("/api/v1/windows/").status_code == 200
