@@ -19,11 +19,10 @@ from rest_framework.response import Response
 
 from portal.api import ApiPagination, ApiView, CommissionerAccess, ProviderAccess, error_responses
 from submissions.api.views import SUBMISSION_ID_PARAM, XLSX, NotReady, get_submission
-from submissions.selectors import commissioner_submissions_for_user
 from validation.dataset import DATASET
 from validation.dataset.schema import Severity
 
-from . import catalogue
+from . import catalogue, output_selectors
 from . import views as web
 
 SID = r"(?P<submission_id>[A-Z0-9]{3,6}-[0-9]{7})"
@@ -80,11 +79,13 @@ class SubmissionDQView(ApiView):
 
 class CommissionerExtractSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Commissioner code (ORGCODECOMM).")
-    submission_id = serializers.CharField()
-    provider = serializers.CharField()
-    period = serializers.CharField()
-    window_type = serializers.CharField()
-    referrals = serializers.IntegerField(help_text="Accepted referrals for the code.")
+    period = serializers.CharField(help_text="Reporting period, YYYY-MM.")
+    window_type = serializers.CharField(help_text="Primary or Refresh.")
+    window = serializers.CharField(help_text="The window whose close made the extract.")
+    providers = serializers.ListField(child=serializers.CharField(), help_text="Providers with rows in it.")
+    referrals = serializers.IntegerField(help_text="Referrals in the extract.")
+    created_at = serializers.DateTimeField()
+    file_name = serializers.CharField(help_text="COMM_<code>_<YYYY-MM>_<Primary|Refresh>.zip")
     download = serializers.CharField()
 
 
@@ -94,32 +95,29 @@ class CommissionerExtractListView(ApiView):
 
     @extend_schema(
         operation_id="commissioner_extracts_list",
-        summary="Extracts of live submissions for your commissioner codes",
+        summary="Commissioner extracts (spec 10.5) of your commissioner codes, made when a window closes",
         description="For commissioner and CSU organisations (a CSU sees the codes it acts for).",
         responses={200: CommissionerExtractSerializer(many=True), **error_responses()},
         tags=["commissioner extracts"],
     )
     def get(self, request: Request) -> Response:
-        codes = request.user.organisation.commissioner_codes()  # type: ignore[union-attr]
-        rows = []
-        subs = commissioner_submissions_for_user(user=request.user).prefetch_related("commissioners")  # type: ignore[arg-type]
-        for sub in subs:
-            for c in sub.commissioners.all():
-                if c.code in codes:
-                    rows.append(
-                        {
-                            "code": c.code,
-                            "submission_id": sub.submission_id,
-                            "provider": sub.organisation.code,
-                            "period": sub.period,
-                            "window_type": sub.window_type,
-                            "referrals": c.referrals,
-                            "download": reverse(
-                                "api-commissioner-extract-download",
-                                kwargs={"code": c.code, "submission_id": sub.submission_id},
-                            ),
-                        }
-                    )
+        rows = [
+            {
+                "code": o.org_code,
+                "period": o.period,
+                "window_type": o.window_type,
+                "window": o.window.code,
+                "providers": o.providers,
+                "referrals": int(o.rows.get("Referral", 0)),
+                "created_at": o.created_at,
+                "file_name": o.zip_name,
+                "download": reverse(
+                    "api-commissioner-extract-download",
+                    kwargs={"code": o.org_code, "period": o.period, "window_type": o.window_type},
+                ),
+            }
+            for o in output_selectors.commissioner_extracts_for_user(user=request.user)  # type: ignore[arg-type]
+        ]
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(rows, request, view=self)  # type: ignore[arg-type]
         return paginator.get_paginated_response(CommissionerExtractSerializer(page, many=True).data)
@@ -130,10 +128,11 @@ class CommissionerExtractDownloadView(ApiView):
 
     @extend_schema(
         operation_id="commissioner_extracts_download",
-        summary="Download one commissioner extract (ZIP of CSVs, de-identified)",
+        summary="Download one commissioner extract (ZIP of CSVs, pseudonymised)",
         parameters=[
             OpenApiParameter("code", str, OpenApiParameter.PATH, pattern=r"^[A-Z0-9]{3,5}$"),
-            SUBMISSION_ID_PARAM,
+            OpenApiParameter("period", str, OpenApiParameter.PATH, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$"),
+            OpenApiParameter("window_type", str, OpenApiParameter.PATH, enum=["Primary", "Refresh"]),
         ],
         responses={
             (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="ZIP of CSV files"),
@@ -141,8 +140,10 @@ class CommissionerExtractDownloadView(ApiView):
         },
         tags=["commissioner extracts"],
     )
-    def get(self, request: Request, code: str, submission_id: str) -> HttpResponseBase:
-        return web.commissioner_extract_download(request._request, code=code, submission_id=submission_id)
+    def get(self, request: Request, code: str, period: str, window_type: str) -> HttpResponseBase:
+        return web.commissioner_extract_download(
+            request._request, code=code, period=period, window_type=window_type, ext="zip"
+        )
 
 
 # --------------------------------------------------------------------------- rule catalogue
@@ -274,7 +275,8 @@ urlpatterns = [
         r"^commissioner-extracts/$", CommissionerExtractListView.as_view(), name="api-commissioner-extracts"
     ),
     re_path(
-        rf"^commissioner-extracts/(?P<code>[A-Z0-9]{{3,5}})/{SID}\.zip$",
+        r"^commissioner-extracts/(?P<code>[A-Z0-9]{3,5})/(?P<period>[0-9]{4}-(?:0[1-9]|1[0-2]))/"
+        r"(?P<window_type>Primary|Refresh)\.zip$",
         CommissionerExtractDownloadView.as_view(),
         name="api-commissioner-extract-download",
     ),

@@ -21,6 +21,11 @@ ROW_NUMBER = "ROW_NUMBER"
 FETCH_ROWS = 20_000
 
 
+def accepted_load_is_derived(*, submission: Submission) -> bool:
+    """Whether the submission's rows were loaded with their derived columns (spec 9.1)."""
+    return AcceptedDataLoad.objects.filter(submission_id=submission.pk, derived=True).exists()
+
+
 def accepted_tables(*, submission: Submission) -> dict[str, int] | None:
     """Rows loaded per table (tables in load order), or None when the submission's accepted rows
     were never loaded into the database (rejected, failed, or processed before accepted data was
@@ -85,18 +90,18 @@ def _keys_of_referrals(column: str) -> str:
 
 
 def accepted_frames_for_commissioner(
-    *, submission: Submission, code: str, tables: Sequence[str]
+    *, submission: Submission, code: str, tables: Sequence[str], derived: bool = False
 ) -> dict[str, pl.DataFrame]:
     """The accepted rows of ``tables`` that belong to referrals with ``ORGCODECOMM = code``: the
     referrals, their persons (and disabilities), and every row under the referrals (spec 10.5).
     One query per table, filtered in the database through the (submission, key) indexes; Header is
-    left out."""
+    left out. ``derived=True`` also reads the stored derived columns (10.4)."""
     qn = connection.ops.quote_name
     this = f"{qn('submission_id')} = %s"
     pk: int = submission.pk
     frames: dict[str, pl.DataFrame] = {}
     for table in tables:
-        cols = _columns(table, None)
+        cols = list(stored_columns(table)) if derived else _columns(table, None)
         params: list[int | str]
         if table == "Referral":
             where, params = f"{this} AND {qn('ORGCODECOMM')} = %s", [pk, code]

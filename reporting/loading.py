@@ -139,8 +139,12 @@ def accepted_rows_load(*, submission_id: int, frames: Mapping[str, pl.DataFrame]
         if frame.height:
             write(model._meta.db_table, frame)
         loaded[table] = frame.height
+    derived = any(
+        table in frames and all(c in frames[table].columns for c in columns)
+        for table, columns in DERIVED_COLUMNS.items()
+    )
     AcceptedDataLoad.objects.update_or_create(
         submission_id=submission_id,
-        defaults={"tables": loaded, "seconds": round(time.perf_counter() - started, 3)},
+        defaults={"tables": loaded, "seconds": round(time.perf_counter() - started, 3), "derived": derived},
     )
     return loaded

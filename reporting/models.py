@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from submissions.models import Submission
+from submissions.models import Submission, Window
 from validation.dataset import DATASET
 
 # Spec 10.4: derived columns, in the order of section 9 (computed by ``reporting.derived``).
@@ -141,6 +141,9 @@ class AcceptedDataLoad(models.Model):
     loaded_at = models.DateTimeField(auto_now=True)
     tables = models.JSONField(default=dict)
     seconds = models.FloatField(default=0.0)
+    # Whether the derived columns of spec 10.4 were loaded with the rows (issue 5); loads written before
+    # derived items were stored have them blank and are derived again when they are read for outputs.
+    derived = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = "accepted data load"
@@ -190,3 +193,100 @@ AcceptedEmploymentAdviser = ACCEPTED_MODELS["EmploymentAdviser"]
 def stored_columns(table: str) -> tuple[str, ...]:
     """The spec columns (3.5 order) then the derived columns (10.4) stored for a table."""
     return (*DATASET.tables[table].column_names, *DERIVED_COLUMNS.get(table, ()))
+
+
+# ------------------------------------------------------------------------------ post-deadline outputs
+
+
+class OutputKind(models.TextChoices):
+    PROVIDER_EXTRACT = "provider_extract", "Post-deadline extract (10.4)"
+    COMMISSIONER_EXTRACT = "commissioner_extract", "Commissioner extract (10.5)"
+    STATISTICS = "statistics", "Monthly statistics (10.6)"
+
+
+class PostDeadlineRun(models.Model):
+    """Post-deadline processing of one window (spec 7.3, 10.4-10.6): when it last started and finished.
+
+    ``finished_at`` is null while a run is due: after the window is locked, after a live change that
+    came after the run (a file received before the close that finished validating later), or when an
+    administrator asks for a re-run. The close task claims a due run and finishes it.
+    """
+
+    window = models.OneToOneField(
+        Window, on_delete=models.CASCADE, primary_key=True, related_name="post_deadline"
+    )
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    runs = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "post-deadline run"
+
+    def __str__(self) -> str:
+        return f"{self.window_id}: {'finished' if self.finished_at else 'due'}"
+
+
+class PostDeadlineOutput(models.Model):
+    """One produced post-deadline file set: a provider's 10.4 extract of one (RP, window type), a
+    commissioner code's 10.5 extract, or one RP's 10.6 statistics (Provisional or Final).
+
+    ``files`` maps a format (``zip``, ``xlsx``, ``csv``, ``json``) to its storage name. ``org_code`` is the
+    provider (10.4) or commissioner code (10.5), blank for statistics; ``status`` is ``Provisional`` or
+    ``Final`` for statistics, blank otherwise.
+    """
+
+    window = models.ForeignKey(Window, on_delete=models.CASCADE, related_name="outputs")
+    kind = models.CharField(max_length=24, choices=OutputKind.choices)
+    org_code = models.CharField(max_length=8, blank=True, db_index=True)
+    period = models.CharField(max_length=7)
+    window_type = models.CharField(max_length=7)
+    status = models.CharField(max_length=12, blank=True)
+    submission = models.ForeignKey(
+        Submission, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    providers = models.JSONField(default=list, help_text="Provider codes whose data is in the files")
+    files = models.JSONField(default=dict)
+    rows = models.JSONField(default=dict, help_text="Rows per table (extracts) or statistics rows")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-period", "kind", "org_code", "window_type"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["window", "kind", "org_code", "period", "window_type"],
+                name="unique_post_deadline_output",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.org_code or 'national'} {self.period} {self.window_type}"
+
+    def file_name(self, fmt: str) -> str:
+        """The name users download (the stored name's last part)."""
+        return self.files[fmt].rsplit("/", 1)[-1]
+
+    @property
+    def zip_name(self) -> str:
+        return self.file_name("zip") if "zip" in self.files else ""
+
+    @property
+    def xlsx_name(self) -> str:
+        return self.file_name("xlsx") if "xlsx" in self.files else ""
+
+
+class StatisticsValue(models.Model):
+    """One published value (spec 10.6 ``VALUE``, after suppression and rounding) of a statistics output."""
+
+    output = models.ForeignKey(PostDeadlineOutput, on_delete=models.CASCADE, related_name="values")
+    level = models.CharField(max_length=16)
+    org_code = models.CharField(max_length=8, blank=True)
+    measure_id = models.CharField(max_length=4)
+    value = models.CharField(max_length=16)
+
+    class Meta:
+        indexes = [models.Index(fields=["level", "org_code", "measure_id"], name="stat_level_org_measure")]
+
+    def __str__(self) -> str:
+        return f"{self.level} {self.org_code} {self.measure_id}={self.value}"

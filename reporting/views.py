@@ -2,11 +2,10 @@ from __future__ import annotations
 
 import io
 import tempfile
-import zipfile
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -14,12 +13,38 @@ from django.views.decorators.http import require_GET
 from portal.models import Organisation
 from portal.services import audit_record
 from submissions.models import Submission
-from submissions.selectors import commissioner_submissions_for_user
 from validation.dataset import DATASET
 
-from . import catalogue, data_selectors, dq, dq_selectors, templates_blank
-from .commissioner import commissioner_subset, deidentify
+from . import catalogue, dq, dq_selectors, output_selectors, templates_blank
+from .models import PostDeadlineOutput
 from .writers import COUNT_LABELS
+
+_FILE_TYPES = {
+    "zip": "application/zip",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+}
+
+
+def output_file_response(
+    request: HttpRequest, output: PostDeadlineOutput, fmt: str, *, kind: str
+) -> FileResponse:
+    """Stream one stored post-deadline file (audited as a download)."""
+    name = output.files.get(fmt)
+    if not name or not default_storage.exists(name):
+        raise Http404("No such file")
+    filename = output.file_name(fmt)
+    audit_record(
+        action="download",
+        actor=request.user,  # type: ignore[arg-type]
+        organisation=getattr(request.user, "organisation", None),
+        obj=output,
+        details={"kind": kind, "file": filename, "code": output.org_code, "period": output.period},
+    )
+    return FileResponse(
+        default_storage.open(name, "rb"), as_attachment=True, filename=filename, content_type=_FILE_TYPES[fmt]
+    )
 
 
 def _commissioner_org(request: HttpRequest) -> Organisation:
@@ -32,59 +57,60 @@ def _commissioner_org(request: HttpRequest) -> Organisation:
 @login_required
 @require_GET
 def commissioner_extracts(request: HttpRequest) -> HttpResponse:
-    org = _commissioner_org(request)
-    codes = org.commissioner_codes()
-    rows = []
-    for sub in commissioner_submissions_for_user(user=request.user).prefetch_related("commissioners"):  # type: ignore[arg-type]
-        for c in sub.commissioners.all():
-            if c.code in codes:
-                rows.append({"sub": sub, "code": c.code, "referrals": c.referrals})
-    return render(request, "reporting/commissioner_extracts.html", {"rows": rows, "codes": codes})
+    """Spec 10.5 files of the user's commissioner codes (a CSU: every code it acts for)."""
+    _commissioner_org(request)
+    codes = output_selectors.commissioner_codes_for_user(user=request.user)  # type: ignore[arg-type]
+    outputs = output_selectors.commissioner_extracts_for_user(user=request.user)  # type: ignore[arg-type]
+    return render(request, "reporting/commissioner_extracts.html", {"outputs": outputs, "codes": codes})
 
 
 @login_required
 @require_GET
-def commissioner_extract_download(request: HttpRequest, code: str, submission_id: str) -> FileResponse:
-    org = _commissioner_org(request)
-    if code not in org.commissioner_codes():
-        raise Http404("No such extract")
-    sub = next(
-        (s for s in commissioner_submissions_for_user(user=request.user) if s.submission_id == submission_id),  # type: ignore[arg-type]
-        None,
+def commissioner_extract_download(
+    request: HttpRequest, code: str, period: str, window_type: str, ext: str = "zip"
+) -> FileResponse:
+    _commissioner_org(request)
+    output = output_selectors.commissioner_extract_get(
+        user=request.user,  # type: ignore[arg-type]
+        code=code,
+        period=period,
+        window_type=window_type,
     )
-    if sub is None or not sub.commissioners.filter(code=code).exists():
+    if output is None:
         raise Http404("No such extract")
-    wanted = tuple(t for t in DATASET.tables if t != "Header")
-    loaded = data_selectors.accepted_tables(submission=sub)
-    if loaded is not None:
-        # Filtered in the database: the code's referrals, their persons and everything under them.
-        accepted = data_selectors.accepted_frames_for_commissioner(
-            submission=sub, code=code, tables=[t for t in wanted if t in loaded]
-        )
-    elif sub.accepted_dir:
-        accepted = dq_selectors.accepted_frames(submission=sub, tables=wanted)  # before the database load
-    else:
+    return output_file_response(request, output, ext, kind="commissioner_extract")
+
+
+def _provider_or_admin(request: HttpRequest) -> None:
+    user = request.user
+    if not (user.is_provider_user or user.is_portal_admin):  # type: ignore[union-attr]
+        raise PermissionDenied
+
+
+@login_required
+@require_GET
+def provider_extracts(request: HttpRequest) -> HttpResponse:
+    """Spec 10.4 post-deadline extracts of the user's organisation (every provider's for administrators)."""
+    _provider_or_admin(request)
+    outputs = output_selectors.provider_extracts_for_user(user=request.user)  # type: ignore[arg-type]
+    return render(request, "reporting/provider_extracts.html", {"outputs": outputs})
+
+
+@login_required
+@require_GET
+def provider_extract_download(
+    request: HttpRequest, org_code: str, period: str, window_type: str, ext: str
+) -> FileResponse:
+    _provider_or_admin(request)
+    output = output_selectors.provider_extract_get(
+        user=request.user,  # type: ignore[arg-type]
+        org_code=org_code,
+        period=period,
+        window_type=window_type,
+    )
+    if output is None:
         raise Http404("No such extract")
-    tables = deidentify(
-        commissioner_subset(accepted, code=code, provider=sub.organisation.code),
-        key=settings.PSEUDONYM_KEY.encode(),
-        provider=sub.organisation.code,
-    )
-    tmp = tempfile.NamedTemporaryFile(suffix=".zip")  # noqa: SIM115 - closed by FileResponse
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-        for table, frame in tables.items():
-            with zf.open(f"{table}.csv", "w", force_zip64=True) as fh:
-                frame.write_csv(fh)
-    tmp.seek(0)
-    filename = f"COMM_{code}_{sub.period}_{sub.window_type}_{sub.organisation.code}.zip"
-    audit_record(
-        action="download",
-        actor=request.user,  # type: ignore[arg-type]
-        organisation=org,
-        obj=sub,
-        details={"kind": "commissioner_extract", "code": code, "file": filename},
-    )
-    return FileResponse(tmp, as_attachment=True, filename=filename)
+    return output_file_response(request, output, ext, kind=f"post_deadline_extract_{ext}")
 
 
 # --------------------------------------------------------------------------- rule catalogue

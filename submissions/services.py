@@ -13,10 +13,11 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from portal.errors import PortalError
-from portal.models import Organisation, User
+from portal.models import AuditEvent, Organisation, User
 from portal.services import audit_record
 from validation.dataset import DATASET
 
@@ -378,6 +379,9 @@ def submission_resolve_live(
     if window is not None:
         # A file received before the close counts even if it finishes after it (spec 7.3, 8.2).
         candidates = candidates.filter(received_at__lt=window.closes_at)
+        # Spec 7.3: the pair is locked at the window's close; an ERROR submission re-run after that never
+        # becomes live (files still validating at the close, received before it, still count).
+        candidates = candidates.exclude(pk__in=reruns_after_lock(window=window, submissions=group))
     new_live = candidates.order_by("-received_at", "-bsp_unique_id").first()
     old_live = group.filter(is_live=True).exclude(pk=new_live.pk if new_live else 0).first()
     if old_live is not None:
@@ -395,3 +399,27 @@ def submission_resolve_live(
         new_live.save(update_fields=["is_live"])
         audit_record(action="submission.live", organisation=organisation, obj=new_live)
     return new_live
+
+
+def reruns_after_lock(*, window: Window, submissions: Iterable[Submission] | None = None) -> set[int]:
+    """Primary keys of submissions (of ``window``'s pairs unless given) that an administrator sent from
+    ERROR back to RECEIVED (a re-run) at or after the window's close, when its pairs are locked (spec 7.3,
+    8.1): such a submission is validated but never becomes live. Read from the audit trail, which records
+    every status change with its time."""
+    if submissions is None:
+        submissions = Submission.objects.filter(
+            Q(period=window.primary_rp, window_type=WindowType.PRIMARY)
+            | Q(period=window.refresh_rp, window_type=WindowType.REFRESH)
+        ).only("pk")
+    pks = {str(s.pk) for s in submissions}
+    if not pks:
+        return set()
+    events = AuditEvent.objects.filter(
+        action="submission.status",
+        object_type="Submission",
+        object_id__in=pks,
+        from_state=Status.ERROR,
+        to_state=Status.RECEIVED,
+        created_at__gte=window.closes_at,
+    ).values_list("object_id", flat=True)
+    return {int(pk) for pk in events}

@@ -20,13 +20,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from reporting.artefacts import commissioner_counts, write_submission_artefacts
+from reporting.derived import derive
 from reporting.dq import pathway_continuity
 from reporting.dq_selectors import previous_open_serviceids
 from reporting.loading import accepted_rows_load
 from validation.api import validate_file
 from validation.model import UploadContext
 
-from . import services
+from . import close, services
 from .models import Status, Submission
 from .selectors import organisation_register
 from .timetable import LONDON
@@ -116,9 +117,18 @@ def process_submission(self, submission_id: int) -> str:  # type: ignore[no-unty
             )
         progress("loading", None, 0.0)
         if result.outcome.successful and result.accepted:
-            # Before the final status: a crash here leaves no live submission with half its rows
-            # (the load is one transaction and replaces any rows of an earlier attempt).
-            accepted_rows_load(submission_id=submission_id, frames=result.accepted)
+            # Spec 9.1: derived items straight after validation, stored with the accepted rows. Before
+            # the final status: a crash here leaves no live submission with half its rows (the load is
+            # one transaction and replaces any rows of an earlier attempt). The pre-deadline extract
+            # (10.3) below keeps the submitted columns only.
+            derived = derive(
+                result.accepted,
+                period=submission.period,
+                provider=submission.organisation.code,
+                key=settings.PSEUDONYM_KEY.encode(),
+            )
+            accepted_rows_load(submission_id=submission_id, frames=derived)
+            del derived
         progress("loading", None, 0.5)
         artefacts = write_submission_artefacts(
             result,
@@ -126,7 +136,7 @@ def process_submission(self, submission_id: int) -> str:  # type: ignore[no-unty
             prefix=services.artefact_prefix(submission),
             progress=lambda f: progress("loading", None, 0.5 + f / 2),
         )
-        services.submission_record_result(
+        recorded = services.submission_record_result(
             submission_id=submission_id,
             outcome=result.outcome.value,
             profile=result.profile,
@@ -145,6 +155,7 @@ def process_submission(self, submission_id: int) -> str:  # type: ignore[no-unty
                 else ""
             ),
         )
+        close.live_changed_after_close(submission=recorded)
         return "done"
     except TRANSIENT_ERRORS as exc:
         if self.request.retries < self.max_retries:
@@ -183,3 +194,27 @@ def sweep_stuck_submissions() -> dict[str, int]:
         result = services.submission_sweep_one(submission_id=pk)
         outcome[result] = outcome.get(result, 0) + 1
     return outcome
+
+
+@shared_task(acks_late=True, soft_time_limit=50 * 60, time_limit=55 * 60)
+def close_due_windows() -> dict[str, str]:
+    """Every minute (beat): lock published windows whose ``closes_at`` has passed, then run every due
+    post-deadline processing (spec 7.3, 10.4-10.6). Safe to run twice or concurrently: locking is once
+    per window and a run is claimed before it starts."""
+    now = timezone.now()
+    outcome: dict[str, str] = {}
+    for pk in close.windows_to_lock(now=now):
+        if close.window_lock(window_id=pk, now=now):
+            outcome[f"lock:{pk}"] = "locked"
+    for pk in close.runs_due():
+        try:
+            outcome[f"run:{pk}"] = close.post_deadline_run(window_id=pk)
+        except Exception:  # logged by post_deadline_run; the other windows still run
+            outcome[f"run:{pk}"] = "error"
+    return outcome
+
+
+@shared_task(acks_late=True, soft_time_limit=50 * 60, time_limit=55 * 60)
+def run_post_deadline(window_id: int) -> str:
+    """An administrator's re-run of one window's post-deadline processing (already marked due)."""
+    return close.post_deadline_run(window_id=window_id)

@@ -235,18 +235,25 @@ def test_reports_are_409_until_final(api, provider_a, open_window):
 
 
 def test_commissioner_token_gets_its_extracts_only(commissioner_user_a, commissioner_user_b, finished):
+    from tests.reporting.outputs import make_outputs
+
+    make_outputs(window=finished.window, submission=finished, code="00C")
     comm = bearer(api_token_create(user=commissioner_user_a, name="BI", scopes=["read"]).secret)
     body = comm.get("/api/v1/commissioner-extracts/").json()
-    assert body["count"] == 1 and body["results"][0]["submission_id"] == finished.submission_id
-    response = comm.get(body["results"][0]["download"])
+    assert body["count"] == 1
+    row = body["results"][0]
+    assert (row["code"], row["period"], row["window_type"]) == ("00C", finished.period, "Primary")
+    assert row["file_name"] == f"COMM_00C_{finished.period}_Primary.zip"
+    response = comm.get(row["download"])
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert row["file_name"] in response["Content-Disposition"]
     with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as zf:
         assert "Referral.csv" in zf.namelist()
     assert AuditEvent.objects.filter(action="download", details__kind="commissioner_extract").count() == 1
     assert comm.get(f"/api/v1/submissions/{finished.submission_id}/").status_code == 403
     other = bearer(api_token_create(user=commissioner_user_b, name="BI", scopes=["read"]).secret)
     assert other.get("/api/v1/commissioner-extracts/").json()["count"] == 0
-    assert other.get(body["results"][0]["download"]).status_code == 404
+    assert other.get(row["download"]).status_code == 404
 
 
 def test_provider_token_cannot_list_commissioner_extracts(api, finished):

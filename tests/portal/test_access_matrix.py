@@ -22,6 +22,7 @@ from submissions.models import Status, SubmissionCommissioner
 from tests.factories import PASSWORD, SubmissionFactory
 from tests.fixtures import VerifiedClient, register_caldicott_guardian
 from tests.portal.helpers import CERTIFICATE
+from tests.reporting.outputs import make_outputs
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +51,13 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "submission-extract": (302, 200, 200, 404, 403, 403, 200, 200, 403),
     "commissioner-extracts": (302, 403, 403, 403, 200, 200, 403, 403, 200),
     "commissioner-extract-download": (302, 403, 403, 403, 200, 404, 403, 403, 200),
+    # Post-deadline outputs (issue 5): provider extracts (10.4) for the provider and administrators;
+    # statistics (10.6) for every signed-in user.
+    "provider-extracts": (302, 200, 200, 200, 403, 403, 200, 200, 403),
+    "provider-extract-download": (302, 200, 200, 404, 403, 403, 200, 200, 403),
+    "statistics-index": (302, 200, 200, 200, 200, 200, 200, 200, 200),
+    "statistics-period": (302, 200, 200, 200, 200, 200, 200, 200, 200),
+    "statistics-download": (302, 200, 200, 200, 200, 200, 200, 200, 200),
     "rule-list": (302, 200, 200, 200, 200, 200, 200, 200, 200),
     "rule-detail": (302, 200, 200, 200, 200, 200, 200, 200, 200),
     "template-index": (302, 200, 200, 200, 200, 200, 200, 200, 200),
@@ -132,6 +140,12 @@ def sub_a(provider_a, open_window, commissioner_a, commissioner_b):  # type: ign
     return sub
 
 
+@pytest.fixture(autouse=True)
+def outputs_a(sub_a):  # type: ignore[no-untyped-def]
+    """Post-deadline outputs of provider A's submission: its extract, commissioner A's, statistics."""
+    return make_outputs(window=sub_a.window, submission=sub_a, code="00C")
+
+
 @pytest.fixture
 def request_a(provider_a):  # type: ignore[no-untyped-def]
     """A pending access request for provider A (whose Caldicott Guardian is registered)."""
@@ -170,7 +184,20 @@ def _url(name: str, sub, token=None, access_request=None) -> str:  # type: ignor
         "submission-progress": {"submission_id": sid},
         "submission-report": {"submission_id": sid, "fmt": "csv"},
         "submission-extract": {"submission_id": sid},
-        "commissioner-extract-download": {"code": "00C", "submission_id": sid},
+        "commissioner-extract-download": {
+            "code": "00C",
+            "period": "2017-11",
+            "window_type": "Primary",
+            "ext": "zip",
+        },
+        "provider-extract-download": {
+            "org_code": "TSTP1",
+            "period": "2017-11",
+            "window_type": "Primary",
+            "ext": "zip",
+        },
+        "statistics-period": {"period": "2017-11"},
+        "statistics-download": {"period": "2017-11", "status": "Provisional", "fmt": "csv"},
         "rule-detail": {"rule_id": "REF110"},
         "template-download": {"profile": "P15STD", "ext": "xlsx"},
         "template-download-mdb": {"profile": "P15STD"},
@@ -182,7 +209,7 @@ def _url(name: str, sub, token=None, access_request=None) -> str:  # type: ignor
         "api-submission-report": {"submission_id": sid, "fmt": "csv"},
         "api-submission-dq": {"submission_id": sid, "fmt": "csv"},
         "api-submission-extract": {"submission_id": sid},
-        "api-commissioner-extract-download": {"code": "00C", "submission_id": sid},
+        "api-commissioner-extract-download": {"code": "00C", "period": "2017-11", "window_type": "Primary"},
         "api-rule-detail": {"rule_id": "REF110"},
         "timetable-edit": {"code": sub.window.code},
     }.get(name, {})

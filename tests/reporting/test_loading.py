@@ -6,10 +6,8 @@ Run against SQLite (executemany path) by default and against PostgreSQL (COPY pa
 
 from __future__ import annotations
 
-import io
 import os
 import time
-import zipfile
 from unittest import mock
 
 import polars as pl
@@ -24,7 +22,7 @@ from reporting import data_selectors, dq_selectors, loading
 from reporting.loading import accepted_rows_load
 from reporting.models import ACCEPTED_MODELS, DERIVED_COLUMNS, AcceptedDataLoad, AcceptedPerson
 from submissions import services
-from submissions.models import Status, Submission, SubmissionCommissioner
+from submissions.models import Status, Submission
 from submissions.tasks import process_submission
 from tests.factories import PASSWORD, SubmissionFactory
 from tests.fixtures import upload
@@ -350,25 +348,20 @@ def test_commissioner_rows_are_filtered_in_the_database(sub) -> None:  # type: i
 # ------------------------------------------------------------------------------- pages reading the DB
 
 
-def test_commissioner_download_reads_the_database(client, sub, commissioner_user_a) -> None:  # type: ignore[no-untyped-def]
-    accepted_rows_load(submission_id=sub.pk, frames=small_idb())
-    SubmissionCommissioner.objects.create(submission=sub, code="00C", referrals=2)
-    assert not sub.accepted_dir
-    assert client.login(username=commissioner_user_a.username, password=PASSWORD)
-    response = client.get(
-        reverse("commissioner-extract-download", kwargs={"code": "00C", "submission_id": sub.submission_id})
+def test_commissioner_rows_with_derived_columns_come_from_the_database(sub) -> None:  # type: ignore[no-untyped-def]
+    from reporting.derived import commissioner_view, derive
+
+    frames = derive(small_idb(), period="2017-11", provider="TSTP1", key=b"k")
+    accepted_rows_load(submission_id=sub.pk, frames=frames)
+    assert AcceptedDataLoad.objects.get(submission=sub).derived
+    tables = [t for t in DATASET.tables if t != "Header"]
+    selected = data_selectors.accepted_frames_for_commissioner(
+        submission=sub, code="00C", tables=tables, derived=True
     )
-    assert response.status_code == 200, response
-    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as zf:
-        names = set(zf.namelist())
-        referral = pl.read_csv(zf.read("Referral.csv"), infer_schema=False)
-        person = pl.read_csv(zf.read("Person.csv"), infer_schema=False)
-        appts = pl.read_csv(zf.read("Appointment.csv"), infer_schema=False)
-    assert names == {f"{t}.csv" for t in small_idb() if t != "Header"}
-    assert referral.height == 2 and set(referral["ORGCODECOMM"]) == {"00C"}
-    assert referral.columns[0] == "ORGCODEPROVIDER" and "ROW_NUMBER" not in referral.columns
-    assert person.height == 1 and "POSTCODE" not in person.columns and "NHSNO" not in person.columns
-    assert appts.height == 2
+    assert selected["Person"]["PERSON_ID"].to_list() == frames["Person"]["PERSON_ID"][:1].to_list()
+    view = commissioner_view(selected, provider="TSTP1", key=b"k")
+    assert view["Referral"].columns[:4] == ["ORGCODEPROVIDER", "PATHWAY_ID", "PERSON_ID", "ORGCODECOMM"]
+    assert view["Referral"]["PATHWAY_ID"].null_count() == 0
 
 
 def test_dq_page_reads_the_database(client, sub, viewer_a) -> None:  # type: ignore[no-untyped-def]

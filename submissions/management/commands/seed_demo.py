@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
@@ -103,6 +104,7 @@ class Command(BaseCommand):
         for username, org, role, _ in REQUESTS:
             note = "" if org in CALDICOTT else " (cannot be approved: no Caldicott Guardian registered)"
             self.stdout.write(f"  {username:<14} {org:<6} {Role(role).label}{note}")
+        call_command("seed_demo_history", stdout=self.stdout)  # closed windows: extracts and statistics (#5)
 
     def _organisations(self) -> dict[str, Organisation]:
         orgs = {}
