@@ -52,7 +52,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--windows", type=int, default=3, help="How many closed windows (newest first)")
-        parser.add_argument("--persons", type=int, default=200)
+        parser.add_argument("--persons", type=int, default=100)
 
     def handle(self, *args: Any, **opts: Any) -> None:
         from validation.synth import generate_idb, write_csvzip
