@@ -16,8 +16,11 @@ def portal(request: HttpRequest) -> dict[str, object]:
         items.append(("Submissions", reverse("submission-home")))
         if user.can_upload:
             items.append(("Upload a file", reverse("submission-upload")))
+        items.append(("Extracts", reverse("provider-extracts")))
     if user.is_commissioner_user:
         items.append(("Commissioner extracts", reverse("commissioner-extracts")))
+    items.append(("Statistics", reverse("statistics-index")))
+    items.append(("Timetable", reverse("timetable")))
     items.append(("Rules", reverse("rule-list")))
     items.append(("Templates", reverse("template-index")))
     if can_manage_tokens(user):
@@ -25,6 +28,7 @@ def portal(request: HttpRequest) -> dict[str, object]:
     if user.can_approve_access:
         items.append(("Access requests", reverse("access-request-list")))
         items.append(("Audit trail", reverse("audit-list")))
+    items.append(("E-mails", reverse("account-notifications")))
     if user.is_portal_admin:
         items.append(("Administration", reverse("admin:index")))
     nav = [{"label": label, "url": url, "current": request.path == url} for label, url in items]

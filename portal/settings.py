@@ -310,6 +310,7 @@ PSEUDONYM_KEY = env("PSEUDONYM_KEY", default=SECRET_KEY)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-submissions": {"task": "submissions.tasks.sweep_stuck_submissions", "schedule": 300.0},
     "close-due-windows": {"task": "submissions.tasks.close_due_windows", "schedule": 60.0},
+    "timetable-emails": {"task": "submissions.tasks.send_timetable_emails", "schedule": 900.0},
     "deactivate-inactive-accounts": {
         "task": "portal.tasks.deactivate_inactive_accounts",
         "schedule": 6 * 3600.0,

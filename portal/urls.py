@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import account_views, token_views, views
+from . import account_views, notification_views, token_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -25,6 +25,7 @@ urlpatterns = [
     path("submissions/", include("submissions.urls")),
     path("extracts/", include("reporting.urls")),
     path("", include("reporting.site_urls")),
+    path("account/notifications/", notification_views.notification_settings, name="account-notifications"),
     path("account/tokens/", token_views.token_list, name="account-tokens"),
     path("account/tokens/<int:pk>/revoke/", token_views.token_revoke, name="account-token-revoke"),
     path("api/v1/", include("submissions.api.urls")),

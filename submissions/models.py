@@ -29,6 +29,10 @@ class Window(models.Model):
     locked_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Generated windows are drafts until an administrator reviews and publishes them.
     published = models.BooleanField(default=True)
+    # When the "window open" e-mail and the deadline reminders went out (each is sent once).
+    open_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reminder_5_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reminder_1_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["opens_at"]

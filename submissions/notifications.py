@@ -32,7 +32,10 @@ def notify_submission_finished(submission_id: int) -> None:
         "top_rules": list(sub.rule_counts.all()[:5]),
     }
     try:
-        if sub.uploaded_by and sub.uploaded_by.email:
+        wants = sub.uploaded_by is not None and (
+            sub.uploaded_by.notify_submission_finished or sub.status == Status.ERROR
+        )
+        if wants and sub.uploaded_by and sub.uploaded_by.email:
             subject = f"{sub.submission_id} {sub.period} {sub.window_type}: {sub.get_status_display()}"
             send_mail(
                 subject,
@@ -55,3 +58,20 @@ def notify_submission_finished(submission_id: int) -> None:
                 )
     except Exception:  # mail trouble must never undo or block a finished submission
         log.exception("Could not send the e-mail for submission %s", submission_id)
+
+
+def notify_live_receipt(submission_id: int) -> None:
+    """A receipt when a file becomes live: SUBMISSION_ID, the file's SHA-256 and the rule-set version."""
+    sub = Submission.objects.select_related("organisation", "uploaded_by").get(pk=submission_id)
+    user = sub.uploaded_by
+    if user is None or not user.email or not user.notify_live_receipt:
+        return
+    try:
+        send_mail(
+            f"Receipt: {sub.submission_id} is the live file for {sub.period} {sub.window_type}",
+            render_to_string("email/live_receipt.txt", {"sub": sub, "link": _link(sub)}),
+            None,
+            [user.email],
+        )
+    except Exception:
+        log.exception("Could not send the receipt for submission %s", submission_id)

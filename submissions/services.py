@@ -150,6 +150,12 @@ def submission_receive(
     return submission
 
 
+def _receipt_on_commit(submission_id: int) -> None:
+    from .notifications import notify_live_receipt
+
+    transaction.on_commit(lambda: notify_live_receipt(submission_id))
+
+
 def _notify_on_commit(submission_id: int) -> None:
     from .notifications import notify_submission_finished
 
@@ -396,6 +402,7 @@ def submission_resolve_live(
         )
     if new_live is not None and not new_live.is_live:
         new_live.is_live = True
+        _receipt_on_commit(new_live.pk)
         new_live.save(update_fields=["is_live"])
         audit_record(action="submission.live", organisation=organisation, obj=new_live)
     return new_live

@@ -218,3 +218,11 @@ def close_due_windows() -> dict[str, str]:
 def run_post_deadline(window_id: int) -> str:
     """An administrator's re-run of one window's post-deadline processing (already marked due)."""
     return close.post_deadline_run(window_id=window_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=300, time_limit=360)
+def send_timetable_emails() -> dict[str, int]:
+    """Window-open e-mails and deadline reminders that are due (each window records what it has sent)."""
+    from .reminders import send_timetable_emails as send
+
+    return send()

@@ -8,15 +8,19 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.errors import PortalError
 from portal.services import audit_record
 
+from . import calendar as timetable_services_calendar
 from . import selectors, timetable_services
 from .forms import GenerateYearForm, TimetableImportForm, WindowEditForm
 from .models import Window
@@ -64,8 +68,34 @@ def timetable(request: HttpRequest) -> HttpResponse:
             "has_drafts": any(not w.published for w in windows),
             "generate_form": GenerateYearForm(initial={"year": timezone.now().year + 1}),
             "import_form": TimetableImportForm(),
+            "calendar_url": (
+                calendar_url(request, request.user.organisation.code)  # type: ignore[union-attr]
+                if request.user.organisation  # type: ignore[union-attr]
+                else None
+            ),
         },
     )
+
+
+def calendar_signature(organisation_code: str) -> str:
+    return signing.Signer(salt="timetable-calendar").signature(organisation_code)
+
+
+def calendar_url(request: HttpRequest, organisation_code: str) -> str:
+    return request.build_absolute_uri(
+        reverse("timetable-calendar", kwargs={"code": organisation_code, "signature": calendar_signature(organisation_code)})
+    )
+
+
+@require_GET
+def timetable_calendar(request: HttpRequest, code: str, signature: str) -> HttpResponse:
+    """The organisation's subscription feed: calendar apps send no cookies, so the URL carries a signature."""
+    if not constant_time_compare(signature, calendar_signature(code)):
+        raise Http404("No such calendar")
+    body = timetable_services_calendar.timetable_ics(
+        list(selectors.timetable()), organisation_code=code, host=request.get_host().split(":")[0]
+    )
+    return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
 
 @admin_only

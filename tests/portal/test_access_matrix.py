@@ -19,6 +19,7 @@ from portal.api_tokens import api_token_create
 from portal.models import Role
 from portal.security import OPEN_URL_NAMES
 from submissions.models import Status, SubmissionCommissioner
+from submissions.timetable_views import calendar_signature
 from tests.factories import PASSWORD, SubmissionFactory
 from tests.fixtures import VerifiedClient, register_caldicott_guardian
 from tests.portal.helpers import CERTIFICATE
@@ -81,6 +82,9 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "api-schema": (200, 200, 200, 200, 200, 200, 200, 200, 200),
     "api-docs": (200, 200, 200, 200, 200, 200, 200, 200, 200),
     "timetable": (302, 200, 200, 200, 200, 200, 200, 200, 200),
+    "account-notifications": (302, 200, 200, 200, 200, 200, 200, 200, 200),
+    # A capability URL (calendar apps send no cookies): a valid signature is enough, for anyone.
+    "timetable-calendar": (200, 200, 200, 200, 200, 200, 200, 200, 200),
     "timetable-export": (302, 403, 403, 403, 403, 403, 200, 403, 403),
     "timetable-edit": (302, 403, 403, 403, 403, 403, 200, 403, 403),
     "timetable-generate": (302, 403, 403, 403, 403, 403, 405, 403, 403),  # POST only
@@ -212,6 +216,7 @@ def _url(name: str, sub, token=None, access_request=None) -> str:  # type: ignor
         "api-commissioner-extract-download": {"code": "00C", "period": "2017-11", "window_type": "Primary"},
         "api-rule-detail": {"rule_id": "REF110"},
         "timetable-edit": {"code": sub.window.code},
+        "timetable-calendar": {"code": "TSTP1", "signature": calendar_signature("TSTP1")},
     }.get(name, {})
     return reverse(name, kwargs=kwargs)
 
