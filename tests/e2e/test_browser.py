@@ -126,3 +126,18 @@ def test_api_docs_render_under_the_strict_csp(browser):  # type: ignore[no-untyp
     page.wait_for_selector(".opblock", timeout=30_000)
     page.screenshot(path=str(shots / "api-docs.png"), full_page=False)
     assert not violations
+
+
+def test_admin_generates_and_publishes_a_year_of_windows(browser):  # type: ignore[no-untyped-def]
+    b, base, shots, _ = browser
+    page = b.new_page(viewport={"width": 1200, "height": 900})
+    sign_in(page, base, "admin")
+    page.goto(f"{base}/submissions/timetable/")
+    page.fill("#id_year", "2031")
+    page.click("text=Generate drafts")
+    page.wait_for_selector("text=12 draft window(s) created")
+    assert page.locator("tr:has-text('W203105') >> text=Draft").count() == 1
+    page.click("text=Publish all draft windows")
+    page.wait_for_selector("text=12 window(s) published")
+    assert page.locator("tr:has-text('W203105') >> text=Published").count() == 1
+    page.screenshot(path=str(shots / "admin-timetable.png"), full_page=True)
