@@ -75,3 +75,29 @@ def notify_live_receipt(submission_id: int) -> None:
         )
     except Exception:
         log.exception("Could not send the receipt for submission %s", submission_id)
+
+
+def _admin_addresses() -> list[str]:
+    return list(
+        User.objects.filter(is_active=True, role=Role.ADMIN).exclude(email="").values_list("email", flat=True)
+    )
+
+
+def notify_admins_stuck(submission_id: int) -> None:
+    """A submission stayed non-final past SUBMISSION_STUCK_AFTER and was re-queued: administrators are told."""
+    sub = Submission.objects.select_related("organisation").get(pk=submission_id)
+    admins = _admin_addresses()
+    if not admins:
+        return
+    try:
+        send_mail(
+            f"Submission {sub.submission_id} was stuck and has been re-queued",
+            render_to_string(
+                "email/submission_stuck_admin.txt",
+                {"sub": sub, "link": _link(sub), "threshold": settings.SUBMISSION_STUCK_AFTER},
+            ),
+            None,
+            admins,
+        )
+    except Exception:
+        log.exception("Could not send the stuck e-mail for submission %s", submission_id)

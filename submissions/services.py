@@ -257,7 +257,14 @@ def submission_sweep_one(*, submission_id: int) -> str:
         )
     submission_id = submission.pk
     transaction.on_commit(lambda: _enqueue(submission_id))
+    transaction.on_commit(lambda: _notify_stuck(submission_id))
     return "requeued"
+
+
+def _notify_stuck(submission_id: int) -> None:
+    from .notifications import notify_admins_stuck
+
+    notify_admins_stuck(submission_id)
 
 
 @transaction.atomic

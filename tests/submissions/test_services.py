@@ -223,7 +223,11 @@ def test_refresh_and_primary_are_separate_live_groups(provider_a):
     )
 
 
-def test_sweeper_requeues_once_then_fails_loudly(provider_a, no_broker, django_capture_on_commit_callbacks):
+def test_sweeper_requeues_once_then_fails_loudly(
+    provider_a, no_broker, django_capture_on_commit_callbacks, admin_user, mailoutbox
+):
+    admin_user.email = "ops@example.nhs.uk"
+    admin_user.save()
     from submissions.tasks import sweep_stuck_submissions
 
     old = timezone.now() - timedelta(hours=3)
@@ -245,6 +249,9 @@ def test_sweeper_requeues_once_then_fails_loudly(provider_a, no_broker, django_c
     assert dead.status == Status.RECEIVED
     assert hopeless.status == Status.ERROR and "two attempts" in hopeless.error_message
     assert fresh.status == Status.RECEIVED
+    subjects = sorted(m.subject for m in mailoutbox)
+    assert sum("was stuck and has been re-queued" in s for s in subjects) == 2
+    assert sum("ended in ERROR" in s for s in subjects) == 1
 
 
 def test_duplicate_delivery_while_busy_is_dropped(provider_a):
