@@ -83,7 +83,10 @@ def calendar_signature(organisation_code: str) -> str:
 
 def calendar_url(request: HttpRequest, organisation_code: str) -> str:
     return request.build_absolute_uri(
-        reverse("timetable-calendar", kwargs={"code": organisation_code, "signature": calendar_signature(organisation_code)})
+        reverse(
+            "timetable-calendar",
+            kwargs={"code": organisation_code, "signature": calendar_signature(organisation_code)},
+        )
     )
 
 
