@@ -102,11 +102,14 @@ class User(AbstractUser):
     # When the "your account will be deactivated" e-mail went; cleared by the next sign-in.
     inactivity_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Optional e-mails (issue 7); errors and access decisions are always sent.
-    notify_submission_finished = models.BooleanField("When a file I uploaded has been validated", default=True)
+    notify_submission_finished = models.BooleanField(
+        "When a file I uploaded has been validated", default=True
+    )
     notify_live_receipt = models.BooleanField("A receipt when a file becomes the live file", default=True)
     notify_window_open = models.BooleanField("When a submission window opens", default=True)
     notify_reminders = models.BooleanField(
-        "Reminders 5 and 1 working days before a deadline, while a period has no successful file", default=True
+        "Reminders 5 and 1 working days before a deadline, while a period has no successful file",
+        default=True,
     )
 
     @property

@@ -4,30 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0003_accounts_security'),
+        ("portal", "0003_accounts_security"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='notify_live_receipt',
-            field=models.BooleanField(default=True, verbose_name='A receipt when a file becomes the live file'),
+            model_name="user",
+            name="notify_live_receipt",
+            field=models.BooleanField(
+                default=True, verbose_name="A receipt when a file becomes the live file"
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='notify_reminders',
-            field=models.BooleanField(default=True, verbose_name='Reminders 5 and 1 working days before a deadline, while a period has no successful file'),
+            model_name="user",
+            name="notify_reminders",
+            field=models.BooleanField(
+                default=True,
+                verbose_name="Reminders 5 and 1 working days before a deadline, while a period has no successful file",
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='notify_submission_finished',
-            field=models.BooleanField(default=True, verbose_name='When a file I uploaded has been validated'),
+            model_name="user",
+            name="notify_submission_finished",
+            field=models.BooleanField(default=True, verbose_name="When a file I uploaded has been validated"),
         ),
         migrations.AddField(
-            model_name='user',
-            name='notify_window_open',
-            field=models.BooleanField(default=True, verbose_name='When a submission window opens'),
+            model_name="user",
+            name="notify_window_open",
+            field=models.BooleanField(default=True, verbose_name="When a submission window opens"),
         ),
     ]
