@@ -35,4 +35,5 @@ def validate_file(
     )
     if progress:
         progress("reading", None, 1.0)
-    return run_engine(read, ctx, progress=progress)
+    # The ReadResult is not used after this: the engine may drop each raw table once it is prepared.
+    return run_engine(read, ctx, progress=progress, release_raw=True)

@@ -77,8 +77,15 @@ def _by_rule(frame: pl.DataFrame) -> dict[str, int]:
 
 
 def run_engine(
-    read: ReadResult, ctx: UploadContext, *, progress: ProgressCallback | None = None
+    read: ReadResult,
+    ctx: UploadContext,
+    *,
+    progress: ProgressCallback | None = None,
+    release_raw: bool = False,
 ) -> ValidationResult:
+    """Run the stages. ``release_raw`` lets the engine empty each raw table's frame once the table is
+    prepared (the caller hands the ``ReadResult`` over and will not read its frames again): the raw text
+    and the prepared columns are then never all in memory together."""
     findings: list[Finding] = [
         Finding(
             f.rule_id, DATASET.rules[f.rule_id].stage, f.table, f.column, f.row_number, f.value, f.record_key
@@ -106,6 +113,11 @@ def run_engine(
     for name, raw in chosen.items():
         if name != "Header":
             prepared[name] = prepare_table(raw, DATASET.tables[name], skip_blank_rows=skip_blank)
+            if release_raw:
+                raw.frame = raw.frame.clear()
+    if release_raw:
+        for raw in read.tables:  # tables not chosen (repeated or not in the profile) are not read again
+            raw.frame = raw.frame.clear()
     rp_start, rp_end = period_bounds(ctx.period)
     results, content_findings = run_records(prepared, ctx, rp_start, rp_end, progress)
     findings.extend(content_findings)
