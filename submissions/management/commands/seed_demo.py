@@ -201,11 +201,13 @@ class Command(BaseCommand):
 
     def _sample_files(self, out_dir: Path, period: str, persons: int) -> dict[str, Path]:
         from validation.synth import generate_idb, write_csvzip, write_xlsx
+        from validation.synth.writers import write_mdb
 
         out_dir.mkdir(parents=True, exist_ok=True)
         files = {
             "csvzip": out_dir / f"TSTP1_{period}_sample.zip",
             "xlsx": out_dir / f"TSTP1_{period}_sample.xlsx",
+            "mdb": out_dir / f"TSTP1_{period}_sample.mdb",
             "errors": out_dir / f"TSTP1_{period}_with_errors.zip",
         }
         if not all(p.exists() for p in files.values()):
@@ -214,6 +216,7 @@ class Command(BaseCommand):
             )
             write_csvzip(clean, files["csvzip"])
             write_xlsx(clean, files["xlsx"])
+            write_mdb(clean, files["mdb"])
             noisy = generate_idb(
                 org="TSTP1",
                 period=period,
