@@ -280,7 +280,9 @@ def prepare_table(raw: RawTable, table: Table, *, skip_blank_rows: bool) -> Prep
             if i not in spec_positions and f"c{i}" in raw.frame.columns
         ]
         if others:
-            first.append(pl.any_horizontal(others).alias("__any"))
+            # Computed eagerly: the lazy optimiser is quadratic in the number of expressions (a CSV with
+            # 10,000 extra columns took over half an hour to plan; tests/reliability).
+            first.append(pl.lit(raw.frame.select(pl.any_horizontal(others)).to_series()).alias("__any"))
         else:
             first.append(pl.lit(False).alias("__any"))
         keep = pl.any_horizontal([pl.col(c.name).is_not_null() for c in table.columns] + [pl.col("__any")])

@@ -257,6 +257,9 @@ def _column_expr(name: str, atype: str, is_time: bool) -> pl.Expr:
     return c
 
 
+_PAGE_ERROR = re.compile(rb"beyond EOF|reading page \d+ failed")
+
+
 def export_table(path: Path, table: str, n_cols: int, work_dir: Path) -> pl.DataFrame:
     fd, tmp_name = tempfile.mkstemp(prefix="mdbexport-", suffix=".csv", dir=work_dir)
     tmp = Path(tmp_name)
@@ -266,7 +269,8 @@ def export_table(path: Path, table: str, n_cols: int, work_dir: Path) -> pl.Data
                 ["mdb-export", "-H", "-B", "-b", "strip", "-D", _DATE_FMT, "-T", _DATE_FMT, str(path), table],
                 stdout=out,
             )
-        if proc.returncode != 0:
+        if proc.returncode != 0 or _PAGE_ERROR.search(proc.stderr):
+            # mdbtools exits 0 on a truncated file, skipping the pages it cannot read: still corrupt.
             raise CannotOpen(f"mdb-export failed for {table!r}: {proc.stderr.decode(errors='replace')[:500]}")
         if tmp.stat().st_size == 0:
             return empty_frame(n_cols).drop(ROW)

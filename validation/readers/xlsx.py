@@ -197,6 +197,9 @@ def read_xlsx(path: Path, *, dataset: DataSet | None) -> list[RawTable]:
             try:
                 rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
             except Exception as exc:  # chart sheets and the like: no cells
+                if "worksheets/" in sheet_paths.get(name, ""):
+                    # A worksheet calamine cannot parse is a corrupt workbook, not an empty sheet.
+                    raise CannotOpen(f"worksheet {name!r} cannot be read: {exc}") from exc
                 log.info("sheet %r of %s has no readable cells: %s", name, path.name, exc)
                 rows = []
             errors = _error_cells(zf, sheet_paths[name]) if name in sheet_paths else {}

@@ -1,0 +1,1 @@
+"""Reliability: hostile and broken uploads (issue #8)."""
