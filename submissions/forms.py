@@ -16,7 +16,12 @@ class UploadForm(forms.Form):
     """
 
     pair = forms.CharField(label="Reporting period", widget=forms.RadioSelect)
-    file = forms.FileField(label="IDB file", help_text="An .mdb, .accdb, .zip or .xlsx file, up to 512 MB.")
+    # An empty file is recorded as a FILE004 refusal (spec 4.6), not a form error.
+    file = forms.FileField(
+        label="IDB file",
+        help_text="An .mdb, .accdb, .zip or .xlsx file, up to 512 MB.",
+        allow_empty_file=True,
+    )
 
     def __init__(self, *args, choices: list[tuple[str, str]] | None = None, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)

@@ -83,12 +83,6 @@ def test_web_upload_and_processing_end_final(  # type: ignore[no-untyped-def]
             "/submissions/upload/",
             {"pair": "2017-11|Primary", "file": SimpleUploadedFile(case.file_name, path.read_bytes())},
         )
-    if path.stat().st_size == 0 and response.status_code == 200:
-        # Django's FileField refuses an empty file before submission_receive can record FILE004: the user
-        # sees the form error and nothing is stored (a deviation from spec 4.6, reported in issue #8).
-        assert "The submitted file is empty" in response.content.decode()
-        assert not Submission.objects.exists()
-        return
     assert response.status_code == 302, response.status_code
     sub = Submission.objects.get()
     if not sub.is_final:
