@@ -19,64 +19,9 @@ from django.db import models
 from submissions.models import Submission, Window
 from validation.dataset import DATASET
 
-# Spec 10.4: derived columns, in the order of section 9 (computed by ``reporting.derived``).
-DERIVED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "Person": ("PERSON_ID", "AGE_RP_START", "AGE_RP_END", "YEAR_OF_BIRTH", "POSTCODE_DISTRICT"),
-    "Referral": (
-        "PATHWAY_ID",
-        # 9.5
-        "AGE_AT_REFERRAL",
-        "REFERRED_IN_RP",
-        "ENDED_IN_RP",
-        "END_GROUP",
-        "PD_CATEGORY",
-        "ADSM_FOR_PD",
-        "FIRST_ASSESSMENT_DATE",
-        "FIRST_TREATMENT_DATE",
-        "SECOND_TREATMENT_DATE",
-        "LAST_TREATMENT_DATE",
-        "COUNT_TREATMENT_APPTS",
-        "COUNT_ATTENDED_APPTS",
-        "COUNT_DNA_APPTS",
-        "ENTERED_TREATMENT_IN_RP",
-        "FINISHED_TREATMENT",
-        "LI_TREATED",
-        "HI_TREATED",
-        # 9.6
-        "FIRST_PHQ9",
-        "LAST_PHQ9",
-        "FIRST_GAD7",
-        "LAST_GAD7",
-        "ADSM",
-        "FIRST_ADSM",
-        "LAST_ADSM",
-        "PAIRED_SCORES",
-        # 9.7
-        "OUTCOME_ELIGIBLE",
-        "CASENESS",
-        "RECOVERY",
-        "RELIABLE_IMPROVEMENT",
-        "RELIABLE_DETERIORATION",
-        "NO_RELIABLE_CHANGE",
-        "RELIABLE_RECOVERY",
-        # 9.8
-        "WAIT_DAYS",
-        "WAIT_6WK",
-        "WAIT_18WK",
-        "PAUSED_DAYS",
-        "WAIT_DAYS_ADJUSTED",
-    ),
-    "Appointment": (
-        "ATTENDED",
-        "IS_ASSESSMENT",
-        "IS_TREATMENT",
-        "IS_FOLLOWUP",
-        "LOW_INTENSITY",
-        "HIGH_INTENSITY",
-        "WSAS_TOTAL",
-        "TREATMENT_RANK",
-    ),
-}
+from .derived.constants import DERIVED_COLUMNS
+
+# Spec 10.4 derived columns, in the order of section 9: the one list reporting.derived computes.
 
 # Indexes beyond the primary key (submission, row_number), for the joins and filters that matter:
 # commissioner scoping (ORGCODECOMM), and parent/child joins on LPTID, SERVICEID, APPTID.
