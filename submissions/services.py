@@ -32,6 +32,7 @@ from .models import (
     Window,
     WindowType,
 )
+from .timetable import LONDON
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,51 @@ def early_refusal(*, file_name: str, size: int, oversized: bool) -> str | None:
     return None
 
 
-@transaction.atomic
+class DuplicateFile(PortalError):
+    """The upload is byte for byte the file of the latest submission of its context: not stored again."""
+
+    def __init__(self, existing: Submission) -> None:
+        at = existing.received_at.astimezone(LONDON)
+        received = f"{at.day} {at:%B %Y at %H:%M:%S}"
+        super().__init__(
+            f"This file is identical to {existing.submission_id} (received {received}, status "
+            f"{existing.get_status_display()}) for {existing.period} {existing.window_type}, and the rules "
+            f"have not changed since: it was not stored or validated again. See {existing.submission_id} "
+            "for its result.",
+            code="duplicate_file",
+        )
+        self.existing = existing
+
+
+def identical_submission(
+    *, organisation: Organisation, period: str, window_type: str, window: Window | None, sha256: str
+) -> Submission | None:
+    """The submission an upload with this SHA-256 would only repeat (issue 8; docs/decisions.md,
+    "Reliability"): the LATEST submission of the context that was not refused on receipt, if it holds the
+    same bytes, was received under the same rule set and is in progress or final with a result (not
+    ERROR). Only the latest is compared, so re-uploading an older file to make it live again still works
+    (spec 7.3, latest received wins). Call it holding the organisation's lock (``_allocate_bsp_number``)."""
+    if not sha256:
+        return None  # not hashed by the upload handler (e.g. a management command): nothing to compare
+    latest = (
+        Submission.objects.filter(
+            organisation=organisation, period=period, window_type=window_type, window=window
+        )
+        .exclude(file="")  # refused on receipt: no content was kept
+        .select_related("organisation")
+        .order_by("-received_at", "-bsp_unique_id")
+        .first()
+    )
+    if (
+        latest is not None
+        and latest.sha256 == sha256
+        and latest.rule_set_version == DATASET.version
+        and latest.status != Status.ERROR
+    ):
+        return latest
+    return None
+
+
 def submission_receive(
     *,
     user: User,
@@ -90,8 +135,42 @@ def submission_receive(
 
     ``upload`` is a Django UploadedFile; the hashing upload handler has set sha256, received_size,
     oversized and received_at on it. A refused upload becomes a Rejected submission with its
-    finding and no stored content.
+    finding and no stored content. An upload identical to the latest submission of its context
+    (``identical_submission``) raises ``DuplicateFile`` naming it; nothing is stored, and the refusal
+    is audited (``submission.duplicate``, after the receive's transaction has rolled back).
     """
+    try:
+        return _receive(
+            user=user, upload=upload, period=period, window_type=window_type, received_at=received_at
+        )
+    except DuplicateFile as exc:
+        existing = exc.existing
+        audit_record(
+            action="submission.duplicate",
+            actor=user,
+            organisation=existing.organisation,
+            obj=existing,
+            details={
+                "file_name": (upload.name or "upload")[:255],
+                "sha256": existing.sha256,
+                "period": period,
+                "window_type": window_type,
+                "identical_to": existing.submission_id,
+                "status": existing.status,
+            },
+        )
+        raise
+
+
+@transaction.atomic
+def _receive(
+    *,
+    user: User,
+    upload: Any,
+    period: str,
+    window_type: str,
+    received_at: datetime | None,
+) -> Submission:
     if not user.can_upload or user.organisation is None:
         raise PortalError("Only submitters of a provider organisation may upload files.", code="forbidden")
     if window_type not in WindowType.values:
@@ -102,10 +181,26 @@ def submission_receive(
     size = int(getattr(upload, "received_size", None) or upload.size or 0)
     oversized = bool(getattr(upload, "oversized", False))
 
+    sha256 = getattr(upload, "sha256", "") or ""
+
     gate = gate_check(period=period, window_type=window_type, at=received_at)
+    # Allocating the number locks the organisation's row: receives of one provider are serialised, so of
+    # two identical uploads at the same moment the second sees the first (committed) below.
+    bsp_unique_id = _allocate_bsp_number(organisation)
+    refusal = gate.rule_id or early_refusal(file_name=file_name, size=size, oversized=oversized)
+    if refusal is None:
+        earlier = identical_submission(
+            organisation=organisation,
+            period=period,
+            window_type=window_type,
+            window=gate.window,
+            sha256=sha256,
+        )
+        if earlier is not None:
+            raise DuplicateFile(earlier)  # rolls the number back
     submission = Submission(
         organisation=organisation,
-        bsp_unique_id=_allocate_bsp_number(organisation),
+        bsp_unique_id=bsp_unique_id,
         window=gate.window,
         period=period,
         window_type=window_type,
@@ -113,10 +208,9 @@ def submission_receive(
         uploaded_by=user,
         original_name=file_name[:255],
         size=size,
-        sha256=getattr(upload, "sha256", "") or "",
+        sha256=sha256,
         rule_set_version=DATASET.version,
     )
-    refusal = gate.rule_id or early_refusal(file_name=file_name, size=size, oversized=oversized)
     if refusal:
         submission.status = Status.REJECTED
         submission.finished_at = timezone.now()

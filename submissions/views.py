@@ -131,6 +131,19 @@ def submission_upload(request: HttpRequest) -> HttpResponse:
                     period=period,
                     window_type=wt,
                 )
+            except services.DuplicateFile as exc:
+                # Issue 8: the same bytes as the latest submission of the pair; name it, store nothing.
+                form.add_error("file", exc.message)
+                return render(
+                    request,
+                    "submissions/upload.html",
+                    {
+                        "form": form,
+                        "has_open": bool(choices),
+                        "duplicate": exc.existing,
+                        "duplicate_received_local": exc.existing.received_at.astimezone(LONDON),
+                    },
+                )
             except PortalError as exc:
                 form.add_error(None, exc.message)
             else:

@@ -174,6 +174,18 @@ class SubmissionCreateSerializer(serializers.Serializer):
     window_type = serializers.ChoiceField(choices=WindowType.choices)
 
 
+class DuplicateDetailsSerializer(serializers.Serializer):
+    submission = SubmissionSerializer(help_text="The earlier submission this file is identical to.")
+
+
+class DuplicateFileErrorSerializer(serializers.Serializer):
+    """409 on upload: the file is identical to the latest submission of the pair (nothing was recorded)."""
+
+    message = serializers.CharField()
+    code = serializers.CharField(help_text="duplicate_file")
+    details = DuplicateDetailsSerializer()
+
+
 class SubmissionFilterSerializer(serializers.Serializer):
     period = serializers.CharField(required=False, validators=[period_validator])
     window_type = serializers.ChoiceField(choices=WindowType.choices, required=False)

@@ -28,6 +28,7 @@ from portal.api import (
     ApiUploadThrottle,
     ApiView,
     ProviderAccess,
+    error_body,
     error_responses,
     london_iso,
 )
@@ -40,6 +41,7 @@ from .. import selectors, services
 from .. import views as web
 from ..models import Status, Submission
 from .serializers import (
+    DuplicateFileErrorSerializer,
     ReportJsonSerializer,
     SubmissionCreateSerializer,
     SubmissionDetailSerializer,
@@ -158,21 +160,44 @@ class SubmissionListView(ApiView):
             "web. 201 whenever a submission was recorded, including a file refused on receipt (FILE001 late, "
             "FILE002 window not open, FILE003 extension, FILE004 size): it has status REJECTED and its "
             "finding in rule_counts, and its validation report can be downloaded. Otherwise the status is "
-            "RECEIVED: poll the submission until final is true. Needs the submit scope."
+            "RECEIVED: poll the submission until final is true. Needs the submit scope. "
+            "409 duplicate_file when the file has the same SHA-256 as the latest submission of the same "
+            "period and window type, received under the same rule set and not ERROR: nothing is recorded, "
+            "details.submission is that earlier submission and Location points at it (poll it instead)."
         ),
         request={"multipart/form-data": SubmissionCreateSerializer},
-        responses={201: SubmissionDetailSerializer, **error_responses(400)},
+        responses={
+            201: SubmissionDetailSerializer,
+            409: OpenApiResponse(
+                DuplicateFileErrorSerializer,
+                description="The same file as the latest submission of the pair: not stored or validated "
+                "again; details.submission names it.",
+            ),
+            **error_responses(400),
+        },
         tags=["submissions"],
     )
     def post(self, request: Request) -> Response:
         form = SubmissionCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        sub = services.submission_receive(
-            user=request.user,  # type: ignore[arg-type]
-            upload=form.validated_data["file"],
-            period=form.validated_data["period"],
-            window_type=form.validated_data["window_type"],
-        )
+        try:
+            sub = services.submission_receive(
+                user=request.user,  # type: ignore[arg-type]
+                upload=form.validated_data["file"],
+                period=form.validated_data["period"],
+                window_type=form.validated_data["window_type"],
+            )
+        except services.DuplicateFile as exc:
+            existing = exc.existing
+            return Response(
+                error_body(exc.message, exc.code, {"submission": SubmissionSerializer(existing).data}),
+                status=status.HTTP_409_CONFLICT,
+                headers={
+                    "Location": reverse(
+                        "api-submission-detail", kwargs={"submission_id": existing.submission_id}
+                    )
+                },
+            )
         location = reverse("api-submission-detail", kwargs={"submission_id": sub.submission_id})
         return Response(
             SubmissionDetailSerializer(sub).data,
