@@ -112,7 +112,9 @@ def run_engine(
     prepared = {"Header": head.header}
     for name, raw in chosen.items():
         if name != "Header":
-            prepared[name] = prepare_table(raw, DATASET.tables[name], skip_blank_rows=skip_blank)
+            prepared[name] = prepare_table(
+                raw, DATASET.tables[name], skip_blank_rows=skip_blank, consume=release_raw
+            )
             if release_raw:
                 raw.frame = raw.frame.clear()
     if release_raw:

@@ -173,31 +173,6 @@ def normalised(col: Column, t: pl.Expr) -> pl.Expr:
     return t
 
 
-def _normalisation_is_identity(df: pl.DataFrame, table: Table, skip: set[str]) -> set[str]:
-    """Numeric columns whose normalised value is the trimmed value on every row (no shortcut otherwise).
-
-    An integer changes only when it is all digits with a leading zero (other than "0" itself); a decimal
-    only when its integer part has a leading zero (other than "0") or its fraction a trailing one. One cheap prefix/suffix scan per column decides, and
-    saves the regular expressions and conditional copies of ``normalised`` on columns that need none.
-    """
-    probes: list[pl.Expr] = []
-    for col in table.columns:
-        if col.name in skip:
-            continue
-        v = pl.col(col.name)
-        # "0" and "0.5" stay as they are; "007", "00.5" and "1.50" change.
-        leading_zero = v.str.starts_with("0") & (v.str.len_bytes() > 1) & ~v.str.starts_with("0.")
-        if col.type is ColumnType.INTEGER:
-            probes.append(leading_zero.any().alias(col.name))
-        elif col.type is ColumnType.DECIMAL:
-            changes = leading_zero | (v.str.ends_with("0") & v.str.contains(".", literal=True))
-            probes.append(changes.any().alias(col.name))
-    if not probes:
-        return set()
-    row = df.select(probes).row(0, named=True)
-    return {name for name, may_change in row.items() if not may_change}
-
-
 # ------------------------------------------------------------------------------------------------ tables
 @dataclass
 class PreparedTable:
@@ -229,13 +204,8 @@ def trimmed(expr: pl.Expr) -> pl.Expr:
     return expr.cast(pl.String).str.strip_chars(WHITESPACE).replace("", None)
 
 
-def drop_blank_rows(frame: pl.DataFrame, n_cols: int) -> pl.DataFrame:
-    """Remove rows whose every cell is blank (spec 4.5, last paragraph); row numbers are kept."""
-    cols = [f"c{i}" for i in range(n_cols) if f"c{i}" in frame.columns]
-    if not cols or frame.height == 0:
-        return frame
-    any_value = pl.any_horizontal([trimmed(pl.col(c)).is_not_null() for c in cols])
-    return frame.filter(any_value)
+def single_chunk(series: pl.Series) -> pl.Series:
+    return series.rechunk() if series.n_chunks() > 1 else series
 
 
 def is_access_datetime(access_type: str | None) -> bool:
@@ -253,24 +223,121 @@ def _empty_frame(table_name: str) -> pl.DataFrame:
     return prepare_table(raw, table, skip_blank_rows=False).frame.clear()
 
 
-def prepare_table(raw: RawTable, table: Table, *, skip_blank_rows: bool) -> PreparedTable:
+_RAW = "__raw"
+
+
+def value_columns(
+    values: pl.Series, col: Column, binding: ColumnBinding, access_type: str | None, *, header: bool
+) -> pl.DataFrame:
+    """The prepared columns of one spec column computed from ``values`` (raw text): ``__raw`` (the input),
+    ``C`` (trimmed, null when blank), ``C.n``, ``C.e0`` ..., ``C.ok`` and ``C.d`` / ``C.x``.
+
+    Each depends on the value alone, so ``prepare_table`` computes them once per distinct value.
+    """
+    name = col.name
+    t = trimmed(pl.col(_RAW))
+    if is_access_datetime(access_type):
+        if col.type is ColumnType.DATE:
+            t = t.str.split(" ").list.first()
+        elif col.type is ColumnType.TIME:
+            t = pl.when(t.str.contains(" ")).then(t.str.split(" ").list.last()).otherwise(t)
+    lf = values.alias(_RAW).to_frame().lazy().with_columns(t.alias(name))
+    lf = lf.with_columns(normalised(col, pl.col(name)).alias(name + N))
+    v = pl.col(name + N)
+    has_type_rule = any(kind == "type" for _, kind in binding.steps)
+    fails: list[pl.Expr] = []
+    for i, (_, kind) in enumerate(binding.steps):
+        if kind == "type":
+            e = type_fail(col, v)
+        elif kind == "format":
+            e = format_fail(col, v, with_length=not has_type_rule)
+        elif kind == "codelist":
+            e = codelist_fail(col, v)
+        else:
+            e = range_fail(col, v)
+        fails.append((v.is_not_null() & e.fill_null(True)).alias(f"{name}.e{i}"))
+    if fails:
+        lf = lf.with_columns(fails)
+    ok = pl.col(name).is_not_null()
+    if header:
+        # Header values are judged by HDR rules; for later use only the type matters.
+        ok = ok & ~type_fail(col, v).fill_null(True)
+    for i in range(len(binding.steps)):
+        ok = ok & ~pl.col(f"{name}.e{i}")
+    lf = lf.with_columns(ok.alias(name + OK))
+    if col.type is ColumnType.DATE:
+        parsed = v.str.to_date("%Y-%m-%d", strict=False)
+        lf = lf.with_columns(
+            pl.when(pl.col(name + OK)).then(parsed).otherwise(pl.lit(None, dtype=pl.Date)).alias(name + D)
+        )
+    elif col.type in (ColumnType.INTEGER, ColumnType.DECIMAL):
+        num = v.cast(pl.Float64, strict=False)
+        lf = lf.with_columns(
+            pl.when(pl.col(name + OK)).then(num).otherwise(pl.lit(None, dtype=pl.Float64)).alias(name + X)
+        )
+    return lf.collect()
+
+
+@dataclass
+class _Source:
+    """One spec column on its way into the prepared frame: its values computed per distinct raw value (or
+    per row), and how the rows map onto them."""
+
+    values: pl.DataFrame  # output of ``value_columns``
+    codes: pl.Series | None  # row -> row of ``values``; None when ``values`` has one row per table row
+    raw: pl.Series | None  # the raw column, when the trimmed value is the raw value on every row
+
+
+def _sources(raw: RawTable, table: Table, pos: dict[str, int], *, consume: bool) -> dict[str, _Source]:
+    frame = raw.frame
+    height = frame.height
+    bindings = column_bindings(table.name)
+    src = {name: f"c{i}" for name, i in pos.items()}
+    distinct = frame.select([pl.col(c).unique().implode().alias(n) for n, c in src.items()]) if src else None
+    out: dict[str, _Source] = {}
+    for col in table.columns:
+        name = col.name
+        if name not in pos:
+            values = value_columns(
+                pl.Series([None], dtype=pl.String), col, bindings[name], None, header=False
+            )
+            out[name] = _Source(values, pl.zeros(height, dtype=pl.UInt32, eager=True), None)
+            continue
+        access_type = raw.access_types[pos[name]] if raw.access_types else None
+        header = table.name == "Header"
+        column = frame.get_column(src[name])
+        assert distinct is not None
+        cats = distinct.get_column(name)[0].drop_nulls()
+        if 2 * cats.len() <= height:
+            # Few distinct values (codes, dates, scores): computed once each, then gathered by row.
+            values = value_columns(
+                cats.extend_constant(None, 1), col, bindings[name], access_type, header=header
+            )
+            codes = single_chunk(
+                column.cast(pl.Enum(cats)).to_physical().cast(pl.UInt32).fill_null(cats.len())
+            )
+        else:
+            values = value_columns(column, col, bindings[name], access_type, header=header)
+            codes = None
+        unchanged = values.get_column(_RAW).eq_missing(values.get_column(name)).all()
+        keep_raw = None
+        if unchanged:
+            keep_raw = frame.drop_in_place(src[name]) if consume else column
+            keep_raw = single_chunk(keep_raw)
+        del column
+        out[name] = _Source(values.drop(_RAW), codes, keep_raw)
+    return out
+
+
+def prepare_table(
+    raw: RawTable, table: Table, *, skip_blank_rows: bool, consume: bool = False
+) -> PreparedTable:
+    """``consume``: the caller will not read ``raw.frame`` again; its columns may be taken out of it."""
     bindings = column_bindings(table.name)
     if raw.frame.height == 0:
         return PreparedTable(table=table, raw=raw, frame=_empty_frame(table.name), bindings=bindings)
     pos = column_positions(raw, table)
-    first: list[pl.Expr] = [pl.col(ROW).cast(pl.Int64)]
-    for col in table.columns:
-        if col.name not in pos:
-            first.append(pl.lit(None, dtype=pl.String).alias(col.name))
-            continue
-        access_type = raw.access_types[pos[col.name]] if raw.access_types else None
-        t = trimmed(pl.col(f"c{pos[col.name]}"))
-        if is_access_datetime(access_type):
-            if col.type is ColumnType.DATE:
-                t = t.str.split(" ").list.first()
-            elif col.type is ColumnType.TIME:
-                t = pl.when(t.str.contains(" ")).then(t.str.split(" ").list.last()).otherwise(t)
-        first.append(t.alias(col.name))
+    keep: pl.Series | None = None
     if skip_blank_rows:
         # Fully blank rows (every cell, spec column or not) are skipped; they keep their row numbers.
         spec_positions = set(pos.values())
@@ -282,75 +349,47 @@ def prepare_table(raw: RawTable, table: Table, *, skip_blank_rows: bool) -> Prep
         if others:
             # Computed eagerly: the lazy optimiser is quadratic in the number of expressions (a CSV with
             # 10,000 extra columns took over half an hour to plan; tests/reliability).
-            first.append(pl.lit(raw.frame.select(pl.any_horizontal(others)).to_series()).alias("__any"))
+            keep = raw.frame.select(pl.any_horizontal(others)).to_series()
+    row = single_chunk(raw.frame.get_column(ROW).cast(pl.Int64))
+    sources = _sources(raw, table, pos, consume=consume)
+
+    def spread(s: pl.Series, src: _Source) -> pl.Series:
+        return s if src.codes is None else s.gather(src.codes)
+
+    if skip_blank_rows:
+        populated = [spread(src.values.get_column(name).is_not_null(), src) for name, src in sources.items()]
+        any_value = (
+            pl.DataFrame(populated, schema=[str(i) for i in range(len(populated))])
+            .select(pl.any_horizontal(pl.all()))
+            .to_series()
+        )
+        keep = any_value if keep is None else keep | any_value
+        if keep.all():
+            keep = None
         else:
-            first.append(pl.lit(False).alias("__any"))
-        keep = pl.any_horizontal([pl.col(c.name).is_not_null() for c in table.columns] + [pl.col("__any")])
-        df = raw.frame.lazy().select(first).filter(keep).drop("__any").collect()
-    else:
-        df = raw.frame.select(first)
-    if df.height == 0:
+            row = row.filter(keep)
+            for src in sources.values():
+                if src.codes is not None:
+                    src.codes = src.codes.filter(keep)
+                else:
+                    src.values = src.values.filter(keep)
+                if src.raw is not None:
+                    src.raw = src.raw.filter(keep)
+    if row.len() == 0:
         return PreparedTable(table=table, raw=raw, frame=_empty_frame(table.name), bindings=bindings)
 
-    # Columns that are blank on every row need no checks: their derived columns are constants.
-    all_blank = {c for c, n in zip(df.columns, df.null_count().row(0), strict=True) if n == df.height}
-    unchanged = _normalisation_is_identity(df, table, all_blank)
-    lf = df.lazy().with_columns(
-        [
-            (
-                pl.lit(None, dtype=pl.String)
-                if c.name in all_blank
-                else pl.col(c.name)
-                if c.name in unchanged
-                else normalised(c, pl.col(c.name))
-            ).alias(c.name + N)
-            for c in table.columns
-        ]
-    )
-
-    fails: list[pl.Expr] = []
-    for col in table.columns:
-        b = bindings[col.name]
-        v = pl.col(col.name + N)
-        has_type_rule = any(kind == "type" for _, kind in b.steps)
-        for i, (_, kind) in enumerate(b.steps):
-            if col.name in all_blank:
-                fails.append(pl.lit(False).alias(f"{col.name}.e{i}"))
-                continue
-            if kind == "type":
-                e = type_fail(col, v)
-            elif kind == "format":
-                e = format_fail(col, v, with_length=not has_type_rule)
-            elif kind == "codelist":
-                e = codelist_fail(col, v)
-            else:
-                e = range_fail(col, v)
-            fails.append((v.is_not_null() & e.fill_null(True)).alias(f"{col.name}.e{i}"))
-    if fails:
-        lf = lf.with_columns(fails)
-
-    derived: list[pl.Expr] = []
-    for col in table.columns:
-        b = bindings[col.name]
-        if col.name in all_blank:
-            ok = pl.lit(False)
+    columns: list[pl.Series] = [row]
+    for name, src in sources.items():
+        trimmed_col = (
+            src.raw if src.raw is not None else single_chunk(spread(src.values.get_column(name), src))
+        )
+        columns.append(trimmed_col.alias(name))
+        normal = src.values.get_column(name + N)
+        if normal.eq_missing(src.values.get_column(name)).all():
+            columns.append(trimmed_col.alias(name + N))
         else:
-            ok = pl.col(col.name).is_not_null()
-            if table.name == "Header":
-                # Header values are judged by HDR rules; for later use only the type matters.
-                ok = ok & ~type_fail(col, pl.col(col.name + N)).fill_null(True)
-            for i in range(len(b.steps)):
-                ok = ok & ~pl.col(f"{col.name}.e{i}")
-        derived.append(ok.alias(col.name + OK))
-        if col.type is ColumnType.DATE:
-            parsed = pl.col(col.name + N).str.to_date("%Y-%m-%d", strict=False)
-            derived.append(
-                pl.when(ok).then(parsed).otherwise(pl.lit(None, dtype=pl.Date)).alias(col.name + D)
-            )
-        elif col.type in (ColumnType.INTEGER, ColumnType.DECIMAL):
-            num = pl.col(col.name + N).cast(pl.Float64, strict=False)
-            derived.append(
-                pl.when(ok).then(num).otherwise(pl.lit(None, dtype=pl.Float64)).alias(col.name + X)
-            )
-    df = lf.with_columns(derived).collect()
-    return PreparedTable(table=table, raw=raw, frame=df, bindings=bindings)
+            columns.append(single_chunk(spread(normal, src)))
+        for s in src.values.get_columns():
+            if s.name not in (name, name + N):
+                columns.append(single_chunk(spread(s, src)))
+    return PreparedTable(table=table, raw=raw, frame=pl.DataFrame(columns), bindings=bindings)
