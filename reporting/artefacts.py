@@ -19,6 +19,10 @@ from validation.model import FINDING_COLUMNS, ValidationResult
 
 from .writers import write_extract_zip, write_report_csv, write_report_xlsx
 
+# zlib level of the pre-deadline extract ZIP: 1 deflates 1 M rows in ~0.9 s of CPU against ~3 s at 6,
+# for a ZIP about a third larger (25.6 MB against 19.2 MB); it is written before the final status.
+EXTRACT_ZIP_LEVEL = 1
+
 
 def _save(name: str, local: Path) -> str:
     with local.open("rb") as fh:
@@ -60,7 +64,9 @@ def write_submission_artefacts(
             step(0.7)
             zip_path = tmpdir / "extract.zip"
             with zip_path.open("wb") as out:
-                write_extract_zip(result.accepted, submission_id=submission_id, out=out)
+                write_extract_zip(
+                    result.accepted, submission_id=submission_id, out=out, compresslevel=EXTRACT_ZIP_LEVEL
+                )
             names["extract_zip"] = _save(f"{prefix}/pre_deadline_extract.zip", zip_path)
         step(1.0)
     return names

@@ -7,6 +7,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
@@ -29,6 +30,7 @@ from validation.model import UploadContext
 
 from . import close, services
 from .models import Status, Submission
+from .phases import Phases
 from .selectors import organisation_register
 from .timetable import LONDON
 
@@ -105,8 +107,9 @@ def process_submission(self, submission_id: int) -> str:  # type: ignore[no-unty
     if submission is None:
         return "already-done"
     try:
+        phases = Phases()
         progress = ProgressReporter(submission_id)
-        with local_copy(submission.file.name or "") as path:
+        with phases("validate"), local_copy(submission.file.name or "") as path:
             result = validate_file(
                 path,
                 ctx=upload_context(submission),
@@ -116,46 +119,60 @@ def process_submission(self, submission_id: int) -> str:  # type: ignore[no-unty
                 progress=progress,
             )
         progress("loading", None, 0.0)
-        if result.outcome.successful and result.accepted:
-            # Spec 9.1: derived items straight after validation, stored with the accepted rows. Before
-            # the final status: a crash here leaves no live submission with half its rows (the load is
-            # one transaction and replaces any rows of an earlier attempt). The pre-deadline extract
-            # (10.3) below keeps the submitted columns only.
-            derived = derive(
-                result.accepted,
-                period=submission.period,
-                provider=submission.organisation.code,
-                key=settings.PSEUDONYM_KEY.encode(),
+        # The files (report, extract, ...) need no database: they are written in a thread while the
+        # derived items are computed and the accepted rows loaded here (the COPY mostly waits for
+        # PostgreSQL), and joined before the final status is recorded.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="artefacts") as pool:
+            artefacts_job = pool.submit(
+                phases.in_thread,
+                "artefacts",
+                write_submission_artefacts,
+                result,
+                submission_id=submission.submission_id,
+                prefix=services.artefact_prefix(submission),
             )
-            accepted_rows_load(submission_id=submission_id, frames=derived)
-            del derived
-        progress("loading", None, 0.5)
-        artefacts = write_submission_artefacts(
-            result,
-            submission_id=submission.submission_id,
-            prefix=services.artefact_prefix(submission),
-            progress=lambda f: progress("loading", None, 0.5 + f / 2),
-        )
-        recorded = services.submission_record_result(
-            submission_id=submission_id,
-            outcome=result.outcome.value,
-            profile=result.profile,
-            counts=[services.TableCountRow(table=t, **c.as_dict()) for t, c in (result.counts or {}).items()],
-            rule_counts=result.findings_by_rule,
-            commissioners=commissioner_counts(result),
-            total_records=result.total_records,
-            artefacts=artefacts,
-            pathway_continuity=(
-                str(
-                    pathway_continuity(
-                        result.accepted.get("Referral"), previous_open_serviceids(submission=submission)
+            if result.outcome.successful and result.accepted:
+                # Spec 9.1: derived items straight after validation, stored with the accepted rows. Before
+                # the final status: a crash here leaves no live submission with half its rows (the load is
+                # one transaction and replaces any rows of an earlier attempt). The pre-deadline extract
+                # (10.3) keeps the submitted columns only.
+                with phases("derive"):
+                    derived = derive(
+                        result.accepted,
+                        period=submission.period,
+                        provider=submission.organisation.code,
+                        key=settings.PSEUDONYM_KEY.encode(),
                     )
-                )
-                if result.outcome.successful
-                else ""
-            ),
-        )
-        close.live_changed_after_close(submission=recorded)
+                with phases("load"):
+                    accepted_rows_load(submission_id=submission_id, frames=derived)
+                    del derived
+            progress("loading", None, 0.5)
+            with phases("artefacts_wait"):
+                artefacts = artefacts_job.result()
+        with phases("record"):
+            recorded = services.submission_record_result(
+                submission_id=submission_id,
+                outcome=result.outcome.value,
+                profile=result.profile,
+                counts=[
+                    services.TableCountRow(table=t, **c.as_dict()) for t, c in (result.counts or {}).items()
+                ],
+                rule_counts=result.findings_by_rule,
+                commissioners=commissioner_counts(result),
+                total_records=result.total_records,
+                artefacts=artefacts,
+                pathway_continuity=(
+                    str(
+                        pathway_continuity(
+                            result.accepted.get("Referral"), previous_open_serviceids(submission=submission)
+                        )
+                    )
+                    if result.outcome.successful
+                    else ""
+                ),
+            )
+            close.live_changed_after_close(submission=recorded)
+        phases.log(log, submission_id)
         return "done"
     except TRANSIENT_ERRORS as exc:
         if self.request.retries < self.max_retries:

@@ -43,13 +43,18 @@ def _ordered(accepted: Mapping[str, pl.DataFrame]) -> list[str]:
     return sorted(accepted, key=table_sort_key)
 
 
-def write_extract_zip(accepted: Mapping[str, pl.DataFrame], *, submission_id: str, out: BinaryIO) -> None:
+def write_extract_zip(
+    accepted: Mapping[str, pl.DataFrame], *, submission_id: str, out: BinaryIO, compresslevel: int = 6
+) -> None:
     """ZIP (deflated, ZIP64 entries) with one ``<Table>.csv`` per table in ``accepted``, in section 3
     order, empty tables as a header row only. CSV as the report's: UTF-8 without BOM, RFC 4180
     quoting, CRLF. Each entry is written in chunks straight into the ZIP stream; ``out`` need not
-    be seekable.
+    be seekable. ``compresslevel`` is zlib's (1 fastest .. 9 smallest): the worker uses 1 for the
+    pre-deadline extract, about 3 times faster than 6 for a third larger files.
     """
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6, allowZip64=True) as zf:
+    with zipfile.ZipFile(
+        out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel, allowZip64=True
+    ) as zf:
         for table in _ordered(accepted):
             frame = extract_frame(accepted[table], submission_id)
             with zf.open(f"{table}.csv", "w", force_zip64=True) as entry:
