@@ -200,7 +200,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3 * 3600}
+    # A SIGKILLed worker cannot give its unacknowledged message back: Redis redelivers it only after
+    # visibility_timeout. The sweeper recovers such a submission much sooner (heartbeat, below); the late
+    # redelivery is then dropped by submission_start. Socket timeouts bound a publish to a broker that
+    # does not answer (docs/decisions.md, "Reliability").
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3 * 3600),
+        "socket_connect_timeout": 2,
+        "socket_timeout": 10,
+    }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 CELERY_TASK_ACKS_LATE = True
@@ -214,6 +222,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Seconds a submission may stay non-final before the sweeper intervenes.
 SUBMISSION_STUCK_AFTER = env.int("SUBMISSION_STUCK_AFTER", default=3600)
+# A worker processing a submission writes its heartbeat every SUBMISSION_HEARTBEAT_SECONDS; a VALIDATING
+# submission whose heartbeat is older than SUBMISSION_LOST_AFTER has lost its worker (killed, machine
+# gone) and the sweeper re-queues it without waiting for SUBMISSION_STUCK_AFTER. Keep it above the
+# task's transient-error retry delays (5, 10, 20 s), or the sweeper competes with those retries.
+SUBMISSION_HEARTBEAT_SECONDS = env.float("SUBMISSION_HEARTBEAT_SECONDS", default=15.0)
+SUBMISSION_LOST_AFTER = env.int("SUBMISSION_LOST_AFTER", default=120)
+# Beat periods of the sweeper and of the outbox dispatcher (RECEIVED submissions never published).
+SUBMISSION_SWEEP_EVERY = env.float("SUBMISSION_SWEEP_EVERY", default=60.0)
+SUBMISSION_DISPATCH_EVERY = env.float("SUBMISSION_DISPATCH_EVERY", default=30.0)
+# Publishing a task is tried this many times (0.2 s apart) before the upload is left to the dispatcher.
+CELERY_PUBLISH_MAX_RETRIES = env.int("CELERY_PUBLISH_MAX_RETRIES", default=2)
 
 # Security defaults that are safe everywhere; HTTPS-only cookies when served over TLS.
 _secure = env.bool("DJANGO_SECURE", default=False)
@@ -255,6 +274,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))  # for the filebased backend
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
@@ -313,7 +333,14 @@ LOGGING = {
 PSEUDONYM_KEY = env("PSEUDONYM_KEY", default=SECRET_KEY)
 
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stuck-submissions": {"task": "submissions.tasks.sweep_stuck_submissions", "schedule": 300.0},
+    "sweep-stuck-submissions": {
+        "task": "submissions.tasks.sweep_stuck_submissions",
+        "schedule": SUBMISSION_SWEEP_EVERY,
+    },
+    "dispatch-unqueued-submissions": {
+        "task": "submissions.tasks.dispatch_unqueued_submissions",
+        "schedule": SUBMISSION_DISPATCH_EVERY,
+    },
     "close-due-windows": {"task": "submissions.tasks.close_due_windows", "schedule": 60.0},
     "timetable-emails": {"task": "submissions.tasks.send_timetable_emails", "schedule": 900.0},
     "deactivate-inactive-accounts": {
@@ -321,4 +348,6 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 6 * 3600.0,
     },
 }
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE_FILENAME = env(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
+)

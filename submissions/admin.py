@@ -71,12 +71,13 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-run selected ERROR submissions")
     def rerun(self, request, queryset):  # type: ignore[no-untyped-def]
-        from .tasks import process_submission
+        from .services import _enqueue
 
         count = 0
         for sub in queryset.filter(status=Status.ERROR):
             with transaction.atomic():
                 submission_transition(submission=sub, to=Status.RECEIVED, actor=request.user)
-                transaction.on_commit(partial(process_submission.delay, sub.pk))
+                Submission.objects.filter(pk=sub.pk).update(queued_at=None, sweeper_requeues=0)
+                transaction.on_commit(partial(_enqueue, sub.pk))
             count += 1
         messages.info(request, f"{count} submission(s) queued again.")

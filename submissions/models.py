@@ -134,6 +134,15 @@ class Submission(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Transactional outbox: set once a processing task was published to the broker for the current
+    # RECEIVED state (cleared when the sweeper re-queues); RECEIVED with none is the dispatcher's work.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    # Written by the worker while it processes the submission; stale means the worker is gone.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The Celery task id of the run that holds it: only that task's own retries may take it over.
+    task_id = models.CharField(max_length=64, blank=True)
+    # Times the sweeper re-queued it since it was received (or re-run): once, then ERROR.
+    sweeper_requeues = models.PositiveSmallIntegerField(default=0)
 
     # Artefacts written by the worker (storage names).
     findings_file = models.CharField(max_length=500, blank=True)

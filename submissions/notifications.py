@@ -83,8 +83,9 @@ def _admin_addresses() -> list[str]:
     )
 
 
-def notify_admins_stuck(submission_id: int) -> None:
-    """A submission stayed non-final past SUBMISSION_STUCK_AFTER and was re-queued: administrators are told."""
+def notify_admins_stuck(submission_id: int, *, reason: str = "") -> None:
+    """A submission stayed non-final past SUBMISSION_STUCK_AFTER, or its worker was lost (no heartbeat), and
+    was re-queued: administrators are told why."""
     sub = Submission.objects.select_related("organisation").get(pk=submission_id)
     admins = _admin_addresses()
     if not admins:
@@ -94,7 +95,12 @@ def notify_admins_stuck(submission_id: int) -> None:
             f"Submission {sub.submission_id} was stuck and has been re-queued",
             render_to_string(
                 "email/submission_stuck_admin.txt",
-                {"sub": sub, "link": _link(sub), "threshold": settings.SUBMISSION_STUCK_AFTER},
+                {
+                    "sub": sub,
+                    "link": _link(sub),
+                    "reason": reason
+                    or f"not final {settings.SUBMISSION_STUCK_AFTER} seconds after it was received or started",
+                },
             ),
             None,
             admins,

@@ -256,13 +256,43 @@ def _notify_on_commit(submission_id: int) -> None:
     transaction.on_commit(lambda: notify_submission_finished(submission_id))
 
 
-def _enqueue(submission_id: int) -> None:
+def _enqueue(submission_id: int) -> bool:
+    """Publish the processing task and mark the submission queued (the outbox's record that it went).
+
+    A broker that is down costs at most CELERY_PUBLISH_MAX_RETRIES quick retries (and the transport's
+    socket timeouts), never a hanging request: the submission then stays RECEIVED without ``queued_at``
+    and ``dispatch_unqueued_submissions`` publishes it when the broker is back. False when not published.
+    """
     from .tasks import process_submission
 
     try:
-        process_submission.delay(submission_id)
-    except Exception:  # the broker is down: the sweeper will pick the submission up
-        log.exception("Could not enqueue submission %s; the sweeper will retry", submission_id)
+        process_submission.apply_async(
+            (submission_id,),
+            retry=True,
+            retry_policy={
+                "max_retries": settings.CELERY_PUBLISH_MAX_RETRIES,
+                "interval_start": 0,
+                "interval_step": 0.2,
+                "interval_max": 0.2,
+            },
+        )
+    except Exception as exc:  # the broker is down: the dispatcher publishes it later
+        log.warning("Could not enqueue submission %s (%s); the dispatcher will retry", submission_id, exc)
+        return False
+    Submission.objects.filter(pk=submission_id, queued_at__isnull=True).update(queued_at=timezone.now())
+    return True
+
+
+def submissions_to_dispatch(*, grace_seconds: float = 10.0) -> list[int]:
+    """RECEIVED submissions whose task was never published (the broker was down when they arrived or were
+    re-queued), oldest first. ``grace_seconds`` leaves a just-committed upload to its own on-commit
+    publish (publishing twice would be harmless: ``submission_start`` drops the second delivery)."""
+    before = timezone.now() - timedelta(seconds=grace_seconds)
+    return list(
+        Submission.objects.filter(status=Status.RECEIVED, queued_at__isnull=True, received_at__lt=before)
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def _store_refusal(submission: Submission, rule_id: str) -> None:
@@ -296,8 +326,9 @@ def submission_transition(
     now = timezone.now()
     if to == Status.VALIDATING:
         submission.started_at = now
+        submission.heartbeat_at = now
         submission.attempts += 1
-        fields += ["started_at", "attempts"]
+        fields += ["started_at", "heartbeat_at", "attempts"]
     if to in SUCCESSFUL_STATUSES or to in (Status.REJECTED, Status.ERROR):
         submission.finished_at = now
         fields.append("finished_at")
@@ -315,22 +346,39 @@ def submission_transition(
 
 
 @transaction.atomic
-def submission_start(*, submission_id: int, retry: bool = False) -> Submission | None:
-    """Claim a RECEIVED submission for processing; None if another run has it or it is final."""
+def submission_start(*, submission_id: int, retry: bool = False, task_id: str = "") -> Submission | None:
+    """Claim a RECEIVED submission for processing; None if another run has it or it is final.
+
+    ``task_id`` (the Celery task's id, kept by its retries) records which task holds the claim."""
     submission = Submission.objects.select_for_update().select_related("organisation").get(pk=submission_id)
     if submission.status == Status.RECEIVED:
+        submission.task_id = task_id
+        submission.save(update_fields=["task_id"])
         return submission_transition(submission=submission, to=Status.VALIDATING)
-    stale = timezone.now() - timedelta(seconds=settings.SUBMISSION_STUCK_AFTER)
-    if submission.status == Status.VALIDATING and (
-        retry or submission.started_at is None or submission.started_at < stale
-    ):
-        # A redelivered task after a worker died (acks_late): take it over. A duplicate delivery while
-        # another worker is still busy with it is dropped.
+    own_retry = retry and (not task_id or submission.task_id in ("", task_id))
+    if submission.status == Status.VALIDATING and (own_retry or worker_lost(submission)):
+        # The task's own retry (the transient-error path could not put it back to RECEIVED), or a
+        # redelivery after the worker died (acks_late, no heartbeat): take it over. A duplicate or late
+        # delivery while a worker is alive with it (fresh heartbeat; a retry of a task that has been
+        # superseded by a re-queue) is dropped, and so is any delivery once the submission is final.
         submission.attempts += 1
-        submission.started_at = timezone.now()
-        submission.save(update_fields=["attempts", "started_at"])
+        submission.started_at = submission.heartbeat_at = timezone.now()
+        submission.task_id = task_id
+        submission.save(update_fields=["attempts", "started_at", "heartbeat_at", "task_id"])
         return submission
     return None
+
+
+def worker_lost(submission: Submission) -> bool:
+    """A VALIDATING submission whose worker stopped writing its heartbeat SUBMISSION_LOST_AFTER ago."""
+    last_sign = submission.heartbeat_at or submission.started_at
+    lost_before = timezone.now() - timedelta(seconds=settings.SUBMISSION_LOST_AFTER)
+    return last_sign is None or last_sign < lost_before
+
+
+def submission_heartbeat(*, submission_id: int) -> None:
+    """The worker processing the submission is alive (outside any transaction, like the progress)."""
+    Submission.objects.filter(pk=submission_id, status=Status.VALIDATING).update(heartbeat_at=timezone.now())
 
 
 @transaction.atomic
@@ -339,26 +387,36 @@ def submission_sweep_one(*, submission_id: int) -> str:
     submission = Submission.objects.select_for_update().select_related("organisation").get(pk=submission_id)
     if submission.is_final:
         return "final"
-    if submission.attempts >= 2:
+    if submission.attempts >= 2 or submission.sweeper_requeues >= 1:
         submission.error_message = "Processing did not finish after two attempts."
         submission.save(update_fields=["error_message"])
         submission_transition(submission=submission, to=Status.ERROR, details={"reason": "stuck"})
         _notify_on_commit(submission.pk)
         return "failed"
+    if submission.status == Status.VALIDATING and not worker_lost(submission):
+        reason = f"not final {settings.SUBMISSION_STUCK_AFTER} seconds after it started"
+    elif submission.status == Status.VALIDATING:
+        reason = f"left without a worker (no heartbeat for {settings.SUBMISSION_LOST_AFTER} seconds)"
+    else:
+        reason = f"queued but not started {settings.SUBMISSION_STUCK_AFTER} seconds after it was queued"
     if submission.status == Status.VALIDATING:
         submission_transition(
-            submission=submission, to=Status.RECEIVED, details={"reason": "stuck; re-queued"}
+            submission=submission, to=Status.RECEIVED, details={"reason": f"stuck ({reason}); re-queued"}
         )
+    # Published afresh on commit; if the broker is down then, the dispatcher publishes it later.
+    submission.queued_at = None
+    submission.sweeper_requeues += 1
+    submission.save(update_fields=["queued_at", "sweeper_requeues"])
     submission_id = submission.pk
     transaction.on_commit(lambda: _enqueue(submission_id))
-    transaction.on_commit(lambda: _notify_stuck(submission_id))
+    transaction.on_commit(lambda: _notify_stuck(submission_id, reason))
     return "requeued"
 
 
-def _notify_stuck(submission_id: int) -> None:
+def _notify_stuck(submission_id: int, reason: str) -> None:
     from .notifications import notify_admins_stuck
 
-    notify_admins_stuck(submission_id)
+    notify_admins_stuck(submission_id, reason=reason)
 
 
 @transaction.atomic
@@ -372,7 +430,10 @@ def submission_requeue_after_transient_error(*, submission_id: int, reason: str)
 def submission_set_progress(*, submission_id: int, stage: str, table: str | None, pct: int) -> None:
     # Outside any transaction so the status page sees it at once.
     Submission.objects.filter(pk=submission_id).update(
-        progress_stage=stage, progress_table=table or "", progress_pct=max(0, min(100, pct))
+        progress_stage=stage,
+        progress_table=table or "",
+        progress_pct=max(0, min(100, pct)),
+        heartbeat_at=timezone.now(),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,9 +15,11 @@ from pathlib import Path
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import task_postrun, task_prerun
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import InterfaceError, OperationalError
+from django.db import connection as db_connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -49,12 +52,16 @@ class ProgressReporter:
         self.submission_id = submission_id
         self.min_interval = min_interval
         self._last = 0.0
+        self._stage: str | None = None
 
     def __call__(self, stage: str, table: str | None, fraction: float) -> None:
         now = time.monotonic()
-        if now - self._last < self.min_interval and fraction < 1.0:
+        # Throttled within a stage; a new stage is always written (the status page and the sweeper's
+        # view of what the worker is doing would otherwise miss e.g. "loading").
+        if now - self._last < self.min_interval and fraction < 1.0 and stage == self._stage:
             return
         self._last = now
+        self._stage = stage
         lo, hi = BANDS.get(stage, (0, 100))
         pct = int(lo + (hi - lo) * max(0.0, min(1.0, fraction)))
         services.submission_set_progress(submission_id=self.submission_id, stage=stage, table=table, pct=pct)
@@ -100,10 +107,18 @@ def upload_context(submission: Submission) -> UploadContext:
 )
 def process_submission(self, submission_id: int) -> str:  # type: ignore[no-untyped-def]
     try:
-        submission = services.submission_start(submission_id=submission_id, retry=self.request.retries > 0)
+        submission = services.submission_start(
+            submission_id=submission_id, retry=self.request.retries > 0, task_id=self.request.id or ""
+        )
     except Submission.DoesNotExist:
         log.warning("Submission %s no longer exists", submission_id)
         return "missing"
+    except TRANSIENT_ERRORS as exc:  # the database is restarting: try again, else the sweeper recovers it
+        if self.request.retries < self.max_retries:
+            log.warning("Transient error starting submission %s, retrying: %s", submission_id, exc)
+            raise self.retry(exc=exc, countdown=5 * (2**self.request.retries)) from exc
+        log.error("Could not start submission %s: %s", submission_id, exc)
+        return "error"
     if submission is None:
         return "already-done"
     try:
@@ -198,13 +213,85 @@ def process_submission(self, submission_id: int) -> str:  # type: ignore[no-unty
         return "error"
 
 
+class Heartbeat:
+    """While a worker runs ``process_submission``, a thread writes the submission's ``heartbeat_at`` every
+    SUBMISSION_HEARTBEAT_SECONDS, whatever the task is doing (a long load reports no progress). When the
+    worker dies the heartbeat stops and the sweeper takes the submission as lost after SUBMISSION_LOST_AFTER.
+    Started and stopped by Celery's task signals (below), so the task body does not change."""
+
+    def __init__(self, submission_id: int, interval: float) -> None:
+        self.submission_id = submission_id
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{submission_id}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    services.submission_heartbeat(submission_id=self.submission_id)
+                except Exception as exc:  # the database restarting: keep beating, with a new connection
+                    log.warning("Heartbeat of submission %s failed: %s", self.submission_id, exc)
+                    db_connection.close()
+        finally:
+            db_connection.close()  # this thread's own connection
+
+
+_heartbeats: dict[str, Heartbeat] = {}
+
+
+@task_prerun.connect
+def _heartbeat_start(task_id=None, task=None, args=None, **_):  # type: ignore[no-untyped-def]
+    if task is None or task.name != process_submission.name or task.request.is_eager or not args:
+        return
+    beat = Heartbeat(int(args[0]), settings.SUBMISSION_HEARTBEAT_SECONDS)
+    _heartbeats[task_id] = beat
+    beat.start()
+
+
+@task_postrun.connect
+def _heartbeat_stop(task_id=None, **_):  # type: ignore[no-untyped-def]
+    beat = _heartbeats.pop(task_id, None)
+    if beat is not None:
+        beat.stop()
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
+def dispatch_unqueued_submissions() -> dict[str, int]:
+    """The transactional outbox's relay (beat, every SUBMISSION_DISPATCH_EVERY seconds): publish the task of
+    every RECEIVED submission whose publication failed (broker down at upload or at a re-queue). Not a
+    re-queue: it does not count towards the sweeper's one re-queue before ERROR."""
+    outcome = {"published": 0, "failed": 0}
+    for pk in services.submissions_to_dispatch():
+        if services._enqueue(pk):
+            outcome["published"] += 1
+        else:
+            outcome["failed"] += 1
+            break  # the broker is still down: the next run tries again
+    return outcome
+
+
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
 def sweep_stuck_submissions() -> dict[str, int]:
-    """Submissions left non-final past the threshold (broker down at upload, worker lost) are
-    re-queued once and then marked ERROR, so none stays stuck without anyone being told."""
-    cutoff = timezone.now() - timedelta(seconds=settings.SUBMISSION_STUCK_AFTER)
+    """Submissions nobody is finishing are re-queued once and then marked ERROR, so none stays stuck
+    without anyone being told: VALIDATING with a stale heartbeat (worker lost, SUBMISSION_LOST_AFTER) or
+    started more than SUBMISSION_STUCK_AFTER ago; RECEIVED and published more than SUBMISSION_STUCK_AFTER
+    ago (the message was lost). RECEIVED and never published is the dispatcher's, not a stuck one."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.SUBMISSION_STUCK_AFTER)
+    lost = now - timedelta(seconds=settings.SUBMISSION_LOST_AFTER)
     stuck = Submission.objects.filter(
-        Q(status=Status.RECEIVED, received_at__lt=cutoff) | Q(status=Status.VALIDATING, started_at__lt=cutoff)
+        Q(status=Status.RECEIVED, queued_at__lt=cutoff)
+        | Q(status=Status.VALIDATING, started_at__lt=cutoff)
+        | Q(status=Status.VALIDATING, heartbeat_at__lt=lost)
+        | Q(status=Status.VALIDATING, heartbeat_at__isnull=True, started_at__lt=lost)
     ).values_list("pk", flat=True)
     outcome: dict[str, int] = {}
     for pk in stuck:

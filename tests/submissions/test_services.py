@@ -231,7 +231,8 @@ def test_sweeper_requeues_once_then_fails_loudly(
     from submissions.tasks import sweep_stuck_submissions
 
     old = timezone.now() - timedelta(hours=3)
-    waiting = SubmissionFactory(organisation=provider_a, received_at=old)
+    waiting = SubmissionFactory(organisation=provider_a, received_at=old, queued_at=old)  # message lost
+    unqueued = SubmissionFactory(organisation=provider_a, received_at=old)  # the dispatcher's, not stuck
     dead = SubmissionFactory(
         organisation=provider_a, received_at=old, status=Status.VALIDATING, started_at=old, attempts=1
     )
@@ -249,6 +250,8 @@ def test_sweeper_requeues_once_then_fails_loudly(
     assert dead.status == Status.RECEIVED
     assert hopeless.status == Status.ERROR and "two attempts" in hopeless.error_message
     assert fresh.status == Status.RECEIVED
+    unqueued.refresh_from_db()
+    assert unqueued.status == Status.RECEIVED and unqueued.queued_at is None
     subjects = sorted(m.subject for m in mailoutbox)
     assert sum("was stuck and has been re-queued" in s for s in subjects) == 2
     assert sum("ended in ERROR" in s for s in subjects) == 1

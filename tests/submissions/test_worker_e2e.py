@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from portal.celery import app as celery_app
 from submissions.models import Status, Submission
 from tests.factories import PASSWORD
+from tests.workers import start_worker
 from validation.synth import generate_idb, write_csvzip
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-def database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 @pytest.fixture
@@ -33,43 +22,14 @@ def worker(tmp_path: Path, settings):  # type: ignore[no-untyped-def]
     queue = f"test-{uuid.uuid4().hex[:8]}"
     old_queue = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = queue
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "PORTAL_MEDIA_ROOT": settings.STORAGES["default"]["OPTIONS"]["location"],
-        "CELERY_QUEUE": queue,
-    }
-    log = (tmp_path / "worker.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "-Q",
-            queue,
-            "--concurrency",
-            "1",
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=Path(__file__).resolve().parents[2],
+    proc = start_worker(
+        queue=queue,
+        log_path=tmp_path / "worker.log",
+        media_root=settings.STORAGES["default"]["OPTIONS"]["location"],
     )
-    yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    yield proc.proc
+    proc.stop()
     celery_app.conf.task_default_queue = old_queue
-    log.close()
 
 
 def test_worker_validates_an_uploaded_file(

@@ -1,0 +1,176 @@
+"""The recovery rules behind faults 1, 2 and 4 (issue #8), without worker processes: the outbox's publish
+mark and dispatcher, the heartbeat, the sweeper's "re-queue once, then ERROR and tell the administrators",
+and ``submission_start`` dropping late or superseded deliveries. ``test_faults`` breaks real processes."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerDown
+
+from submissions import services
+from submissions.models import Status, Submission
+from submissions.tasks import Heartbeat, dispatch_unqueued_submissions, sweep_stuck_submissions
+from tests.factories import SubmissionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_mail(admin_user):  # type: ignore[no-untyped-def]
+    admin_user.email = "ops@example.nhs.uk"
+    admin_user.save()
+    return admin_user
+
+
+def ago(seconds: float):  # type: ignore[no-untyped-def]
+    return timezone.now() - timedelta(seconds=seconds)
+
+
+def test_publish_marks_the_submission_queued_and_a_broker_down_leaves_it_to_the_dispatcher(provider_a):
+    sub = SubmissionFactory(organisation=provider_a)
+    with mock.patch(
+        "submissions.tasks.process_submission.apply_async", side_effect=BrokerDown("down")
+    ) as pub:
+        assert services._enqueue(sub.pk) is False
+    sub.refresh_from_db()
+    assert sub.queued_at is None and sub.status == Status.RECEIVED
+    policy = pub.call_args.kwargs["retry_policy"]
+    assert policy["max_retries"] <= 3 and policy["interval_max"] <= 0.5  # bounded: no hanging upload
+    with mock.patch("submissions.tasks.process_submission.apply_async") as pub:
+        assert services._enqueue(sub.pk) is True
+    pub.assert_called_once()
+    sub.refresh_from_db()
+    assert sub.queued_at is not None
+
+
+def test_dispatcher_publishes_only_never_queued_received_submissions_and_counts_no_requeue(provider_a):
+    unqueued = SubmissionFactory(organisation=provider_a, received_at=ago(60))
+    just_received = SubmissionFactory(organisation=provider_a)  # its own on-commit publish is due
+    queued = SubmissionFactory(organisation=provider_a, received_at=ago(60), queued_at=ago(50))
+    validating = SubmissionFactory(organisation=provider_a, received_at=ago(60), status=Status.VALIDATING)
+    with mock.patch("submissions.tasks.process_submission.apply_async") as pub:
+        assert dispatch_unqueued_submissions() == {"published": 1, "failed": 0}
+    assert [c.args[0] for c in pub.call_args_list] == [(unqueued.pk,)]
+    unqueued.refresh_from_db()
+    assert unqueued.queued_at is not None and unqueued.sweeper_requeues == 0 and unqueued.attempts == 0
+    for other in (just_received, queued, validating):
+        before = other.queued_at
+        other.refresh_from_db()
+        assert other.queued_at == before
+
+
+def test_dispatcher_stops_at_the_first_failure_and_tries_again_next_time(provider_a):
+    for _ in range(3):
+        SubmissionFactory(organisation=provider_a, received_at=ago(60))
+    with mock.patch(
+        "submissions.tasks.process_submission.apply_async", side_effect=BrokerDown("down")
+    ) as pub:
+        assert dispatch_unqueued_submissions() == {"published": 0, "failed": 1}
+    assert pub.call_count == 1
+    with mock.patch("submissions.tasks.process_submission.apply_async"):
+        assert dispatch_unqueued_submissions() == {"published": 3, "failed": 0}
+    assert not Submission.objects.filter(queued_at__isnull=True).exists()
+
+
+def test_sweeper_takes_a_validating_submission_without_heartbeat_as_lost(  # type: ignore[no-untyped-def]
+    provider_a, settings, django_capture_on_commit_callbacks, admin_mail, mailoutbox
+):
+    settings.SUBMISSION_LOST_AFTER = 120
+    lost = SubmissionFactory(
+        organisation=provider_a,
+        status=Status.VALIDATING,
+        started_at=ago(300),
+        heartbeat_at=ago(130),
+        attempts=1,
+    )
+    alive = SubmissionFactory(
+        organisation=provider_a,
+        status=Status.VALIDATING,
+        started_at=ago(900),
+        heartbeat_at=ago(5),
+        attempts=1,
+    )
+    with (
+        mock.patch("submissions.tasks.process_submission.apply_async") as pub,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert sweep_stuck_submissions() == {"requeued": 1}
+    assert [c.args[0] for c in pub.call_args_list] == [(lost.pk,)]
+    lost.refresh_from_db()
+    alive.refresh_from_db()
+    assert lost.status == Status.RECEIVED and lost.sweeper_requeues == 1 and lost.queued_at is not None
+    assert alive.status == Status.VALIDATING
+    assert [m.subject for m in mailoutbox] == [
+        f"Submission {lost.submission_id} was stuck and has been re-queued"
+    ]
+    assert "no heartbeat for 120 seconds" in mailoutbox[0].body
+
+
+def test_fault4_stuck_submission_is_requeued_once_then_error_and_admins_told(  # type: ignore[no-untyped-def]
+    provider_a, settings, django_capture_on_commit_callbacks, admin_mail, mailoutbox
+):
+    """Fault 4 with the beat-less task call: stuck past SUBMISSION_STUCK_AFTER, re-queued once; the re-queued
+    run never happens (its message lost too), so the next sweep marks it ERROR and tells the administrators."""
+    settings.SUBMISSION_STUCK_AFTER = 3600
+    sub = SubmissionFactory(
+        organisation=provider_a,
+        received_at=ago(7300),
+        queued_at=ago(7300),  # published, but no worker ever started it
+    )
+    with (
+        mock.patch("submissions.tasks.process_submission.apply_async") as pub,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert sweep_stuck_submissions() == {"requeued": 1}
+        assert sweep_stuck_submissions() == {}  # just re-queued: not stuck again yet
+        Submission.objects.filter(pk=sub.pk).update(queued_at=ago(3700))  # an hour later, still waiting
+        assert sweep_stuck_submissions() == {"failed": 1}
+    assert pub.call_count == 1
+    sub.refresh_from_db()
+    assert sub.status == Status.ERROR and sub.error_message == "Processing did not finish after two attempts."
+    subjects = [m.subject for m in mailoutbox]
+    assert subjects == [
+        f"Submission {sub.submission_id} was stuck and has been re-queued",
+        f"Submission {sub.submission_id} ended in ERROR",
+    ]
+
+
+def test_late_or_superseded_deliveries_are_dropped(provider_a, settings):  # type: ignore[no-untyped-def]
+    settings.SUBMISSION_LOST_AFTER = 120
+    sub = SubmissionFactory(organisation=provider_a)
+    assert services.submission_start(submission_id=sub.pk, task_id="first") is not None
+    # The sweeper re-queued it (worker lost) and a new task claimed it: a second worker is alive with it.
+    Submission.objects.filter(pk=sub.pk).update(status=Status.RECEIVED)
+    assert services.submission_start(submission_id=sub.pk, task_id="second") is not None
+    # The first task's message redelivered late, or a retry of the first task: dropped.
+    assert services.submission_start(submission_id=sub.pk, task_id="first") is None
+    assert services.submission_start(submission_id=sub.pk, retry=True, task_id="first") is None
+    # The holder's own retry takes it over; so does anyone once the heartbeat is stale.
+    assert services.submission_start(submission_id=sub.pk, retry=True, task_id="second") is not None
+    Submission.objects.filter(pk=sub.pk).update(heartbeat_at=ago(200))
+    taken = services.submission_start(submission_id=sub.pk, task_id="third")
+    assert taken is not None and taken.task_id == "third" and taken.attempts == 4
+    Submission.objects.filter(pk=sub.pk).update(status=Status.ACCEPTED)
+    assert services.submission_start(submission_id=sub.pk, task_id="fourth") is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_heartbeat_thread_writes_while_the_task_runs(provider_a):  # type: ignore[no-untyped-def]
+    sub = SubmissionFactory(organisation=provider_a, status=Status.VALIDATING, heartbeat_at=ago(600))
+    beat = Heartbeat(sub.pk, interval=0.05)
+    beat.start()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            sub.refresh_from_db()
+            if sub.heartbeat_at > ago(5):
+                break
+            time.sleep(0.05)
+    finally:
+        beat.stop()
+    assert sub.heartbeat_at > ago(5)
