@@ -149,7 +149,11 @@ def run_engine(
     frame = assemble_findings(findings, results)
     accepted = {}
     if not file_rejected:
-        accepted = {name: accepted_rows(prepared[name], rejected_by_table[name]) for name in tables_counted}
+        # The prepared frames are not read after this: each is released once its accepted rows are taken.
+        accepted = {
+            name: accepted_rows(prepared[name], rejected_by_table[name], release=True)
+            for name in tables_counted
+        }
     return ValidationResult(
         outcome=outcome_of(frame),
         profile=profile.id,

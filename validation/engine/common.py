@@ -16,6 +16,7 @@ WHITESPACE: str = "".join(ch for ch in map(chr, range(sys.maxunicode + 1)) if ch
 # value as received after trimming (null when blank); ``C.n`` the normalised value, ``C.ok`` whether it is
 # populated and passed all its column's own checks, ``C.d`` the date (dates), ``C.x`` the number (numbers).
 N, OK, D, X = ".n", ".ok", ".d", ".x"
+CODE = ".c"  # row -> distinct-value code of a column prepared per distinct value (``prepare.py``)
 PARENT_COUNT = "__parent_count"  # number of parent rows carrying this row's foreign-key value
 PARENT_PREFIX = "P:"  # parent value columns joined onto a child row: "P:DOB.d", "P:DOB.ok"
 REJECTED = "__rejected"

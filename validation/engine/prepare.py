@@ -15,7 +15,7 @@ import polars as pl
 
 from validation.dataset import DATASET
 from validation.dataset.schema import Column, ColumnType, Table
-from validation.engine.common import MIN_DATE, OK, WHITESPACE, D, N, X
+from validation.engine.common import CODE, MIN_DATE, OK, WHITESPACE, D, N, X
 from validation.model import ROW, RawTable
 
 DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -180,6 +180,8 @@ class PreparedTable:
     raw: RawTable
     frame: pl.DataFrame
     bindings: dict[str, ColumnBinding] = field(default_factory=dict)
+    # column -> per check of the column, the codes (``C.c``) whose first failing check it is
+    step_codes: dict[str, list[list[int]]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -283,17 +285,37 @@ class _Source:
     """One spec column on its way into the prepared frame: its values computed per distinct raw value (or
     per row), and how the rows map onto them."""
 
-    values: pl.DataFrame  # output of ``value_columns``
+    values: pl.DataFrame  # output of ``value_columns`` (without ``__raw``)
     codes: pl.Series | None  # row -> row of ``values``; None when ``values`` has one row per table row
     raw: pl.Series | None  # the raw column, when the trimmed value is the raw value on every row
+
+    def spread(self, s: pl.Series) -> pl.Series:
+        return single_chunk(s if self.codes is None else s.gather(self.codes))
+
+    def has_blank_row(self, name: str) -> bool:
+        blank = self.values.get_column(name).is_null()
+        if self.codes is None:
+            return bool(blank.any())
+        blank_codes = blank.arg_true()
+        return blank_codes.len() > 0 and bool(self.codes.is_in(blank_codes.implode()).any())
+
+
+SAMPLE_ROWS = 20_000
 
 
 def _sources(raw: RawTable, table: Table, pos: dict[str, int], *, consume: bool) -> dict[str, _Source]:
     frame = raw.frame
     height = frame.height
     bindings = column_bindings(table.name)
+    header = table.name == "Header"
     src = {name: f"c{i}" for name, i in pos.items()}
-    distinct = frame.select([pl.col(c).unique().implode().alias(n) for n, c in src.items()]) if src else None
+    # Columns with many distinct values (IDs) are computed row by row; a sample of the first rows decides,
+    # so that their distinct values are never collected.
+    sample = frame.head(SAMPLE_ROWS).select([pl.col(c).n_unique().alias(n) for n, c in src.items()])
+    by_value = [n for n in src if 2 * sample.get_column(n)[0] <= min(height, SAMPLE_ROWS)]
+    distinct = (
+        frame.select([pl.col(src[n]).unique().implode().alias(n) for n in by_value]) if by_value else None
+    )
     out: dict[str, _Source] = {}
     for col in table.columns:
         name = col.name
@@ -301,14 +323,14 @@ def _sources(raw: RawTable, table: Table, pos: dict[str, int], *, consume: bool)
             values = value_columns(
                 pl.Series([None], dtype=pl.String), col, bindings[name], None, header=False
             )
-            out[name] = _Source(values, pl.zeros(height, dtype=pl.UInt32, eager=True), None)
+            out[name] = _Source(values.drop(_RAW), pl.zeros(height, dtype=pl.UInt32, eager=True), None)
             continue
         access_type = raw.access_types[pos[name]] if raw.access_types else None
-        header = table.name == "Header"
         column = frame.get_column(src[name])
-        assert distinct is not None
-        cats = distinct.get_column(name)[0].drop_nulls()
-        if 2 * cats.len() <= height:
+        cats = (
+            distinct.get_column(name)[0].drop_nulls() if distinct is not None and name in by_value else None
+        )
+        if cats is not None and 2 * cats.len() <= height:
             # Few distinct values (codes, dates, scores): computed once each, then gathered by row.
             values = value_columns(
                 cats.extend_constant(None, 1), col, bindings[name], access_type, header=header
@@ -319,27 +341,43 @@ def _sources(raw: RawTable, table: Table, pos: dict[str, int], *, consume: bool)
         else:
             values = value_columns(column, col, bindings[name], access_type, header=header)
             codes = None
+        if consume:
+            frame.drop_in_place(src[name])  # ``column`` is now the only reference left
         unchanged = values.get_column(_RAW).eq_missing(values.get_column(name)).all()
-        keep_raw = None
-        if unchanged:
-            keep_raw = frame.drop_in_place(src[name]) if consume else column
-            keep_raw = single_chunk(keep_raw)
+        keep_raw = single_chunk(column) if unchanged else None
         del column
         out[name] = _Source(values.drop(_RAW), codes, keep_raw)
     return out
 
 
+def _fully_blank_possible(sources: dict[str, _Source], pos: dict[str, int]) -> bool:
+    """False as soon as one present column is populated on every row (then no row is blank everywhere)."""
+    return all(sources[name].has_blank_row(name) for name in pos)
+
+
 def prepare_table(
     raw: RawTable, table: Table, *, skip_blank_rows: bool, consume: bool = False
 ) -> PreparedTable:
-    """``consume``: the caller will not read ``raw.frame`` again; its columns may be taken out of it."""
+    """``consume``: the caller will not read ``raw.frame`` again; its columns may be taken out of it.
+
+    A column computed per distinct value keeps its row -> value codes as ``C.c`` instead of the ``C.e<i>``
+    flags; ``PreparedTable.step_codes`` lists, per check, the codes whose first failing check it is.
+    """
     bindings = column_bindings(table.name)
     if raw.frame.height == 0:
         return PreparedTable(table=table, raw=raw, frame=_empty_frame(table.name), bindings=bindings)
     pos = column_positions(raw, table)
+    row = single_chunk(raw.frame.get_column(ROW).cast(pl.Int64))
+    sources = _sources(raw, table, pos, consume=consume)
     keep: pl.Series | None = None
-    if skip_blank_rows:
+    if skip_blank_rows and _fully_blank_possible(sources, pos):
         # Fully blank rows (every cell, spec column or not) are skipped; they keep their row numbers.
+        populated = [src.spread(src.values.get_column(name).is_not_null()) for name, src in sources.items()]
+        keep = (
+            pl.DataFrame(populated, schema=[str(i) for i in range(len(populated))])
+            .select(pl.any_horizontal(pl.all()))
+            .to_series()
+        )
         spec_positions = set(pos.values())
         others = [
             trimmed(pl.col(f"c{i}")).is_not_null()
@@ -349,47 +387,50 @@ def prepare_table(
         if others:
             # Computed eagerly: the lazy optimiser is quadratic in the number of expressions (a CSV with
             # 10,000 extra columns took over half an hour to plan; tests/reliability).
-            keep = raw.frame.select(pl.any_horizontal(others)).to_series()
-    row = single_chunk(raw.frame.get_column(ROW).cast(pl.Int64))
-    sources = _sources(raw, table, pos, consume=consume)
-
-    def spread(s: pl.Series, src: _Source) -> pl.Series:
-        return s if src.codes is None else s.gather(src.codes)
-
-    if skip_blank_rows:
-        populated = [spread(src.values.get_column(name).is_not_null(), src) for name, src in sources.items()]
-        any_value = (
-            pl.DataFrame(populated, schema=[str(i) for i in range(len(populated))])
-            .select(pl.any_horizontal(pl.all()))
-            .to_series()
-        )
-        keep = any_value if keep is None else keep | any_value
-        if keep.all():
-            keep = None
-        else:
-            row = row.filter(keep)
-            for src in sources.values():
-                if src.codes is not None:
-                    src.codes = src.codes.filter(keep)
-                else:
-                    src.values = src.values.filter(keep)
-                if src.raw is not None:
-                    src.raw = src.raw.filter(keep)
+            keep = keep | raw.frame.select(pl.any_horizontal(others)).to_series()
+    if keep is not None and not keep.all():
+        row = row.filter(keep)
+        for src in sources.values():
+            if src.codes is not None:
+                src.codes = src.codes.filter(keep)
+            else:
+                src.values = src.values.filter(keep)
+            if src.raw is not None:
+                src.raw = src.raw.filter(keep)
     if row.len() == 0:
         return PreparedTable(table=table, raw=raw, frame=_empty_frame(table.name), bindings=bindings)
 
     columns: list[pl.Series] = [row]
+    step_codes: dict[str, list[list[int]]] = {}
     for name, src in sources.items():
-        trimmed_col = (
-            src.raw if src.raw is not None else single_chunk(spread(src.values.get_column(name), src))
-        )
+        trimmed_col = src.raw if src.raw is not None else src.spread(src.values.get_column(name))
         columns.append(trimmed_col.alias(name))
         normal = src.values.get_column(name + N)
         if normal.eq_missing(src.values.get_column(name)).all():
             columns.append(trimmed_col.alias(name + N))
         else:
-            columns.append(single_chunk(spread(normal, src)))
+            columns.append(src.spread(normal))
+        fails = [f"{name}.e{i}" for i in range(len(bindings[name].steps))]
+        if src.codes is not None:
+            columns.append(src.codes.alias(name + CODE))
+            step_codes[name] = _first_failing_codes(src.values, fails)
         for s in src.values.get_columns():
-            if s.name not in (name, name + N):
-                columns.append(single_chunk(spread(s, src)))
-    return PreparedTable(table=table, raw=raw, frame=pl.DataFrame(columns), bindings=bindings)
+            if s.name in (name, name + N) or (src.codes is not None and s.name in fails):
+                continue
+            columns.append(src.spread(s))
+    return PreparedTable(
+        table=table, raw=raw, frame=pl.DataFrame(columns), bindings=bindings, step_codes=step_codes
+    )
+
+
+def _first_failing_codes(values: pl.DataFrame, fails: list[str]) -> list[list[int]]:
+    """Per check of a column, the rows of ``values`` (codes) where it is the first check to fail."""
+    if not fails:
+        return []
+    earlier = pl.lit(False)
+    exprs: list[pl.Expr] = []
+    for i, f in enumerate(fails):
+        exprs.append((pl.col(f) & ~earlier).arg_true().implode().alias(str(i)))
+        earlier = earlier | pl.col(f)
+    row = values.select(exprs).row(0)
+    return [list(r) for r in row]

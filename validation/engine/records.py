@@ -25,6 +25,7 @@ from validation.engine import (  # noqa: F401  (registers the rules)
     rules_referral,
 )
 from validation.engine.common import (
+    CODE,
     OK,
     PARENT_COUNT,
     PARENT_PREFIX,
@@ -91,6 +92,13 @@ def generic_checks(t: TableView) -> list[Check]:
             out.append(Check(b.mandatory_rule, name, t.blank(name)))
         if b.required_rule:
             out.append(Check(b.required_rule, name, t.blank(name)))
+        codes = t.prepared.step_codes.get(name)
+        if codes is not None:
+            # Prepared per distinct value: the rows whose value fails this check first.
+            for (rule_id, _), fired in zip(b.steps, codes, strict=True):
+                if fired:
+                    out.append(Check(rule_id, name, pl.col(name + CODE).is_in(fired)))
+            continue
         earlier: pl.Expr | None = None
         for i, (rule_id, _) in enumerate(b.steps):
             e = pl.col(f"{name}.e{i}")
@@ -217,7 +225,7 @@ def run_records(
         if progress:
             progress("validating", name, i / max(len(names), 1))
         frame = with_parent_values(p, tables)
-        view_p = PreparedTable(p.table, p.raw, frame, p.bindings)
+        view_p = PreparedTable(p.table, p.raw, frame, p.bindings, p.step_codes)
         view = TableView(view_p, tables, ctx, rp_start, rp_end)
         checks = generic_checks(view)
         dup = duplicate_check(p.table)

@@ -143,15 +143,24 @@ def count_table(
     return TableCounts(height, accepted, rr, gr, warned), rejected
 
 
-def accepted_rows(p: PreparedTable, rejected: pl.Series | None) -> pl.DataFrame:
+def accepted_rows(p: PreparedTable, rejected: pl.Series | None, *, release: bool = False) -> pl.DataFrame:
+    """The accepted rows of a table. ``release``: the prepared frame is emptied as soon as the output columns
+    are taken from it, and the rejected rows are removed one column at a time, so that only one column is
+    ever held twice."""
     # Select the output columns first (zero-copy) so the filter gathers only those, not every derived one.
     frame = p.frame.select(
         pl.col(ROW).cast(pl.Int64).alias("ROW_NUMBER"),
         *[pl.col(c + N).alias(c) for c in p.table.column_names],
     )
-    if rejected is not None and rejected.len():
-        frame = frame.filter(~pl.col("ROW_NUMBER").is_in(rejected.implode()))
-    return frame
+    if release:
+        p.frame = p.frame.clear()
+    if rejected is None or rejected.len() == 0:
+        return frame
+    keep = ~frame.get_column("ROW_NUMBER").is_in(rejected.implode())
+    columns: list[pl.Series] = []
+    for name in list(frame.columns):
+        columns.append(frame.drop_in_place(name).filter(keep))
+    return pl.DataFrame(columns)
 
 
 def outcome_of(findings: pl.DataFrame) -> Outcome:
