@@ -1,14 +1,18 @@
 """Reads of the stored accepted data (``reporting.models``) as polars frames.
 
 Callers find the submission through a user-scoped selector first; these functions only read the rows
-of the submission they are given. Each table is one query, read through a server-side cursor on
-PostgreSQL (``connection.chunked_cursor``) in batches of ``FETCH_ROWS`` rows, so a big table is
-never one giant result in the client library.
+of the submission they are given. Each table is one query. On PostgreSQL it is streamed with
+``COPY (SELECT ...) TO STDOUT WITH (FORMAT csv)`` into a temporary file that polars parses, so no row
+is ever a Python object (656 k Appointment rows: ~1.5 s against 10-13 s through a cursor); NULL is
+an empty unquoted field and '' a quoted ``""``, which polars reads back as null and ''. Other
+databases (SQLite) go through a cursor in batches of ``FETCH_ROWS`` rows.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
+from contextlib import nullcontext
 
 import polars as pl
 from django.db import connection
@@ -52,6 +56,8 @@ def _read(table: str, columns: list[str], where: str, params: Sequence[int | str
     select = ", ".join([qn("row_number"), *(qn(c) for c in columns)])
     sql = f"SELECT {select} FROM {qn(model._meta.db_table)} WHERE {where} ORDER BY {qn('row_number')}"
     schema = {ROW_NUMBER: pl.Int64} | {c: pl.String for c in columns}
+    if connection.vendor == "postgresql":
+        return _read_copy(sql, params, schema)
     parts: list[pl.DataFrame] = []
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, list(params))
@@ -60,6 +66,18 @@ def _read(table: str, columns: list[str], where: str, params: Sequence[int | str
     if not parts:
         return pl.DataFrame(schema=schema)
     return pl.concat(parts, rechunk=True) if len(parts) > 1 else parts[0]
+
+
+def _read_copy(sql: str, params: Sequence[int | str], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        copy = f"COPY ({cursor.cursor.mogrify(sql, list(params)).decode()}) TO STDOUT WITH (FORMAT csv)"
+        # Logged like any other query when queries are being recorded (DEBUG, assertNumQueries).
+        logged = cursor.debug_sql(copy) if hasattr(cursor, "debug_sql") else nullcontext()
+        with tempfile.TemporaryFile(prefix="iapt-copy-") as fh:
+            with logged:
+                cursor.cursor.copy_expert(copy, fh, size=1024 * 1024)
+            fh.seek(0)
+            return pl.read_csv(fh, has_header=False, schema=schema, raise_if_empty=False, quote_char='"')
 
 
 def accepted_frame(
