@@ -161,6 +161,8 @@ def celery_publishing_to(broker_url: str, queue: str) -> Iterator[None]:
     """This test process publishes its tasks to ``broker_url``/``queue`` (as the web process would)."""
     conf = celery_app.conf
     old = (conf.broker_url, conf.broker_transport_options, conf.task_default_queue)
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration (CI sets it).
+    old_env = os.environ.pop("CELERY_BROKER_URL", None)
     conf.broker_url = broker_url
     conf.broker_transport_options = {"socket_connect_timeout": 2, "socket_timeout": 10}
     conf.task_default_queue = queue
@@ -170,6 +172,8 @@ def celery_publishing_to(broker_url: str, queue: str) -> Iterator[None]:
     finally:
         _reset_pools()
         conf.broker_url, conf.broker_transport_options, conf.task_default_queue = old
+        if old_env is not None:
+            os.environ["CELERY_BROKER_URL"] = old_env
 
 
 def _reset_pools() -> None:
