@@ -290,7 +290,22 @@ class _Source:
     raw: pl.Series | None  # the raw column, when the trimmed value is the raw value on every row
 
     def spread(self, s: pl.Series) -> pl.Series:
-        return single_chunk(s if self.codes is None else s.gather(self.codes))
+        """One value of ``s`` (a column of ``values``) per row."""
+        if self.codes is None:
+            return single_chunk(s)
+        if not s.has_nulls():
+            return single_chunk(s.gather(self.codes))
+        # polars gathers from a source with nulls several times slower than from one without: gather from
+        # a null-free copy and put the nulls back by code.
+        null_codes = s.is_null().arg_true()
+        if null_codes.len() == s.len():
+            return pl.repeat(None, self.codes.len(), dtype=s.dtype, eager=True).alias(s.name)
+        filled = s.fill_null(strategy="forward").fill_null(strategy="backward")
+        out = filled.gather(self.codes)
+        is_null = self.codes.is_in(null_codes.cast(pl.UInt32).implode())
+        if not is_null.any():
+            return single_chunk(out)
+        return single_chunk(pl.select(pl.when(is_null).then(None).otherwise(out)).to_series().alias(s.name))
 
     def has_blank_row(self, name: str) -> bool:
         blank = self.values.get_column(name).is_null()
