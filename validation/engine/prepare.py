@@ -287,7 +287,7 @@ class _Source:
 
     values: pl.DataFrame  # output of ``value_columns`` (without ``__raw``)
     codes: pl.Series | None  # row -> row of ``values``; None when ``values`` has one row per table row
-    raw: pl.Series | None  # the raw column, when the trimmed value is the raw value on every row
+    raw: pl.Series | None  # the raw column (blank values as null), when trimming changes nothing else
 
     def spread(self, s: pl.Series) -> pl.Series:
         """One value of ``s`` (a column of ``values``) per row."""
@@ -358,11 +358,25 @@ def _sources(raw: RawTable, table: Table, pos: dict[str, int], *, consume: bool)
             codes = None
         if consume:
             frame.drop_in_place(src[name])  # ``column`` is now the only reference left
-        unchanged = values.get_column(_RAW).eq_missing(values.get_column(name)).all()
-        keep_raw = single_chunk(column) if unchanged else None
+        keep_raw = _raw_as_trimmed(column, values.get_column(_RAW), values.get_column(name), codes)
         del column
         out[name] = _Source(values.drop(_RAW), codes, keep_raw)
     return out
+
+
+def _raw_as_trimmed(
+    column: pl.Series, raw_values: pl.Series, trimmed_values: pl.Series, codes: pl.Series | None
+) -> pl.Series | None:
+    """The raw column itself as the trimmed column, when trimming changes no value except blank ones (""
+    or only whitespace) to null: the nulls are then a validity mask over the raw strings, not a copy."""
+    blanked = trimmed_values.is_null() & raw_values.is_not_null()
+    if not (raw_values.eq_missing(trimmed_values) | blanked).all():
+        return None
+    column = single_chunk(column)
+    if not blanked.any():
+        return column
+    to_null = blanked if codes is None else codes.is_in(blanked.arg_true().cast(pl.UInt32).implode())
+    return pl.select(pl.when(to_null).then(None).otherwise(column)).to_series().alias(column.name)
 
 
 def _fully_blank_possible(sources: dict[str, _Source], pos: dict[str, int]) -> bool:
