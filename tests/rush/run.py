@@ -389,12 +389,16 @@ class Stack:
         except Exception:  # pragma: no cover
             pass
 
-    def queue_length(self) -> int:
+    def queue_length(self, settle: float = 5.0) -> int:
+        """Messages waiting in the queue; a periodic task beat has just sent is given ``settle`` seconds."""
         import redis
 
         r = redis.Redis.from_url(self.cfg.redis)
         try:
-            return int(r.llen(self.queue))
+            deadline = time.monotonic() + settle
+            while (n := int(r.llen(self.queue))) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            return n
         finally:
             r.close()
 
