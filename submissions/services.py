@@ -355,18 +355,30 @@ def submission_start(*, submission_id: int, retry: bool = False, task_id: str = 
         submission.task_id = task_id
         submission.save(update_fields=["task_id"])
         return submission_transition(submission=submission, to=Status.VALIDATING)
+    # The holder's own message again: its retry (the transient-error path could not put it back to
+    # RECEIVED), or its redelivery after the pool process running it was killed (reject_on_worker_lost).
+    same_task = bool(task_id) and submission.task_id == task_id
     own_retry = retry and (not task_id or submission.task_id in ("", task_id))
-    if submission.status == Status.VALIDATING and (own_retry or worker_lost(submission)):
-        # The task's own retry (the transient-error path could not put it back to RECEIVED), or a
-        # redelivery after the worker died (acks_late, no heartbeat): take it over. A duplicate or late
-        # delivery while a worker is alive with it (fresh heartbeat; a retry of a task that has been
-        # superseded by a re-queue) is dropped, and so is any delivery once the submission is final.
+    if submission.status == Status.VALIDATING and (same_task or own_retry or worker_lost(submission)):
+        # Take it over; so does anyone once the heartbeat has stopped (the worker is gone). A duplicate or
+        # late delivery while a worker is alive with it (fresh heartbeat; the killed worker's message after
+        # the sweeper re-queued it; a retry of a superseded task) is dropped, as is any once it is final.
+        if submission.attempts >= MAX_ATTEMPTS:
+            # e.g. a file that gets its worker killed each time (out of memory): no endless loop.
+            submission_fail(
+                submission_id=submission.pk,
+                message=f"Processing stopped {submission.attempts} times without finishing (worker lost).",
+            )
+            return None
         submission.attempts += 1
         submission.started_at = submission.heartbeat_at = timezone.now()
         submission.task_id = task_id
         submission.save(update_fields=["attempts", "started_at", "heartbeat_at", "task_id"])
         return submission
     return None
+
+
+MAX_ATTEMPTS = 3  # runs of one submission (claims and take-overs) before it is ERROR
 
 
 def worker_lost(submission: Submission) -> bool:

@@ -219,6 +219,45 @@ def test_fault1_worker_killed_mid_validation_finishes_exactly_once(  # type: ign
 
 
 @pytest.mark.django_db(transaction=True)
+def test_fault1_pool_process_killed_mid_validation_is_taken_over_at_once(  # type: ignore[no-untyped-def]
+    client, submitter_a, open_window, commissioner_a, faults, tmp_path
+):
+    """The kernel's OOM killer picks the pool process, not the worker: the worker requeues the message at
+    once (reject_on_worker_lost) and its redelivery, the same task, takes the submission over without
+    waiting for the heartbeat to go stale. No beat here: the sweeper plays no part."""
+    import os
+    import signal
+
+    import psutil
+
+    assert upload(client, submitter_a, idb_file(tmp_path, persons=15000, seed=6)).status_code == 302
+    sub = Submission.objects.get()
+    worker = faults.worker("a", SUBMISSION_LOST_AFTER="600")  # the heartbeat stays fresh throughout
+
+    def validating() -> bool:
+        faults.check_alive()
+        sub.refresh_from_db()
+        return sub.status == Status.VALIDATING and sub.progress_stage == "validating"
+
+    assert wait_until(validating, 45, 0.05), (sub.status, sub.progress_stage, faults.logs())
+    (child,) = psutil.Process(worker.proc.pid).children()
+    os.kill(child.pid, signal.SIGKILL)
+    fault_at = time.monotonic()
+    final_at = wait_final(sub, faults, 60)
+    print(
+        f"\nRECOVERY fault 1b (pool process SIGKILL mid-validation): {final_at - fault_at:.1f} s to {sub.status}"
+    )
+    assert sub.status in SUCCESSFUL_STATUSES, (sub.status, sub.error_message, faults.logs())
+    assert sub.is_live and sub.attempts == 2 and sub.sweeper_requeues == 0
+    assert_stored_once(sub)
+    assert final_transitions(sub) == [(Status.RECEIVED, Status.VALIDATING), (Status.VALIDATING, sub.status)]
+    assert "WorkerLostError" in worker.log(tail=10**7)
+    mail = sent_mail(faults.mail_dir)
+    assert sum(s.startswith(f"{sub.submission_id} 2017-11 Primary:") for s in mail) == 1, mail
+    assert not any("stuck" in s or "ERROR" in s for s in mail), mail
+
+
+@pytest.mark.django_db(transaction=True)
 def test_fault2_broker_down_at_upload_is_dispatched_when_it_returns(  # type: ignore[no-untyped-def]
     client, submitter_a, open_window, commissioner_a, admin_user, faults, tmp_path
 ):

@@ -150,13 +150,26 @@ def test_late_or_superseded_deliveries_are_dropped(provider_a, settings):  # typ
     # The first task's message redelivered late, or a retry of the first task: dropped.
     assert services.submission_start(submission_id=sub.pk, task_id="first") is None
     assert services.submission_start(submission_id=sub.pk, retry=True, task_id="first") is None
-    # The holder's own retry takes it over; so does anyone once the heartbeat is stale.
-    assert services.submission_start(submission_id=sub.pk, retry=True, task_id="second") is not None
+    assert services.submission_start(submission_id=sub.pk, task_id="other") is None
+    # Once the heartbeat is stale anyone takes it over; once final nobody.
     Submission.objects.filter(pk=sub.pk).update(heartbeat_at=ago(200))
     taken = services.submission_start(submission_id=sub.pk, task_id="third")
-    assert taken is not None and taken.task_id == "third" and taken.attempts == 4
+    assert taken is not None and taken.task_id == "third" and taken.attempts == 3
     Submission.objects.filter(pk=sub.pk).update(status=Status.ACCEPTED)
     assert services.submission_start(submission_id=sub.pk, task_id="fourth") is None
+
+
+def test_the_holders_own_message_takes_over_at_once_but_not_forever(provider_a, settings):  # type: ignore[no-untyped-def]
+    """Its retry, or its redelivery after its pool process was killed (reject_on_worker_lost), takes the
+    submission over though the heartbeat is fresh; a file that kills its worker every time ends in ERROR."""
+    settings.SUBMISSION_LOST_AFTER = 120
+    sub = SubmissionFactory(organisation=provider_a)
+    assert services.submission_start(submission_id=sub.pk, task_id="t1").attempts == 1
+    assert services.submission_start(submission_id=sub.pk, task_id="t1").attempts == 2  # redelivered
+    assert services.submission_start(submission_id=sub.pk, retry=True, task_id="t1").attempts == 3
+    assert services.submission_start(submission_id=sub.pk, task_id="t1") is None
+    sub.refresh_from_db()
+    assert sub.status == Status.ERROR and "worker lost" in sub.error_message
 
 
 @pytest.mark.django_db(transaction=True)
