@@ -1,4 +1,4 @@
-"""Writes a validated submission's files to storage: findings, validation report, accepted rows, extract.
+"""Writes a validated submission's files to storage: findings, validation report, pre-deadline extract.
 
 Each artefact is written to a local temporary file first and then streamed to storage, so nothing
 big is held in memory and S3 works the same as local disk.
@@ -55,13 +55,8 @@ def write_submission_artefacts(
         names["report_xlsx"] = _save(f"{prefix}/validation.xlsx", xlsx_path)
         step(0.5)
         if result.outcome.successful and result.accepted:
-            accepted_dir = f"{prefix}/accepted"
-            for table, frame in result.accepted.items():
-                p = tmpdir / f"{table}.parquet"
-                frame.write_parquet(p)
-                _save(f"{accepted_dir}/{table}.parquet", p)
-            names["accepted_dir"] = accepted_dir
-            step(0.7)
+            # The accepted rows themselves are stored in the database (reporting.loading); the
+            # ``<accepted_dir>/<Table>.parquet`` copies of earlier versions are no longer written.
             zip_path = tmpdir / "extract.zip"
             with zip_path.open("wb") as out:
                 write_extract_zip(

@@ -1,8 +1,9 @@
 """Loads a submission's accepted rows into the accepted-data tables (``reporting.models``) in bulk.
 
 PostgreSQL: one ``COPY <table> (...) FROM STDIN WITH (FORMAT csv)`` per table, fed by a stream that
-polars fills with CSV one slice at a time, so neither the rows nor the whole CSV are ever Python
-objects or one big buffer. Other databases (the embedded SQLite default): batched ``executemany``.
+polars fills with CSV one slice at a time (a thread keeps up to ``PREFETCH_CHUNKS`` slices ready, so
+the CSV of the next slice is written while PostgreSQL stores the last), so neither the rows nor the
+whole CSV are ever Python objects or one big buffer. Other databases (the embedded SQLite default): batched ``executemany``.
 Never a row-by-row ORM insert.
 
 Nulls and blanks survive exactly: polars writes a null as an empty unquoted field and an empty
@@ -15,12 +16,17 @@ other test runs (load average 4-6); a reload (delete + load) 21-33 s; reading th
 rows back with ``accepted_frame`` 10-13 s. Polars' CSV takes about 1.5 s of the Appointment load and
 its three indexes about half of the COPY time; a database foreign-key check would add about 6 s per
 million rows (hence none, see models).
+Later (issue 4 end-to-end work, the benchmark's 978,817 derived rows, load average 2-6): ~1.0 s client
+CPU and ~3.0 s PostgreSQL CPU, of which the Appointment (submission, APPTID) index took 0.4 s (dropped:
+2.6 s); all secondary indexes together 1.3 s; wall 3.5-4.5 s when a core is free.
 ``LOAD_BENCH=1`` runs ``tests/reporting/test_loading.py::test_bulk_load_speed``.
 """
 
 from __future__ import annotations
 
 import io
+import queue
+import threading
 import time
 from collections.abc import Iterator, Mapping
 
@@ -34,6 +40,7 @@ from .models import ACCEPTED_MODELS, DERIVED_COLUMNS, AcceptedDataLoad
 
 ROW_NUMBER = "ROW_NUMBER"
 COPY_SLICE_ROWS = 50_000  # rows turned into CSV at a time (PostgreSQL)
+PREFETCH_CHUNKS = 2  # CSV slices prepared ahead of the COPY stream
 INSERT_BATCH_ROWS = 5_000  # rows per executemany call (other databases)
 
 
@@ -87,6 +94,49 @@ def _csv_chunks(frame: pl.DataFrame) -> Iterator[bytes]:
         yield buf.getvalue()
 
 
+_DONE = object()
+
+
+def _ahead(chunks: Iterator[bytes], depth: int = PREFETCH_CHUNKS) -> Iterator[bytes]:
+    """``chunks`` produced by a thread up to ``depth`` chunks ahead of the consumer, so that polars
+    writes the next slice's CSV (it releases the GIL) while PostgreSQL parses and stores the last one.
+    An error in the producer is raised here; if the consumer stops early, the producer stops too."""
+    q: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                if not put(chunk):
+                    return
+            put(_DONE)
+        except BaseException as exc:  # handed to the consumer
+            put(exc)
+
+    worker = threading.Thread(target=produce, name="copy-csv", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join()
+
+
 def _db_columns(frame: pl.DataFrame) -> str:
     qn = connection.ops.quote_name
     names = ["submission_id", "row_number", *frame.columns[2:]]
@@ -101,7 +151,7 @@ def _copy(db_table: str, frame: pl.DataFrame) -> None:
     with connection.cursor() as cursor, connection.wrap_database_errors:
         # The raw psycopg2 cursor; wrap_database_errors turns its errors into django.db ones
         # (so OperationalError stays a transient error for the task's retry logic).
-        cursor.cursor.copy_expert(sql, _ChunkStream(_csv_chunks(frame)), size=1024 * 1024)
+        cursor.cursor.copy_expert(sql, _ChunkStream(_ahead(_csv_chunks(frame))), size=1024 * 1024)
 
 
 def _insert(db_table: str, frame: pl.DataFrame) -> None:
