@@ -164,7 +164,7 @@ def celery_publishing_to(broker_url: str, queue: str) -> Iterator[None]:
     # Celery reads CELERY_BROKER_URL from the environment before its configuration (CI sets it).
     old_env = os.environ.pop("CELERY_BROKER_URL", None)
     conf.broker_url = broker_url
-    conf.broker_transport_options = {"socket_connect_timeout": 2, "socket_timeout": 10}
+    conf.broker_transport_options = {"socket_connect_timeout": 2, "socket_timeout": 5}
     conf.task_default_queue = queue
     _reset_pools()
     try:

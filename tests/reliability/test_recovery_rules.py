@@ -9,6 +9,7 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerDown
 
@@ -187,3 +188,39 @@ def test_heartbeat_thread_writes_while_the_task_runs(provider_a):  # type: ignor
     finally:
         beat.stop()
     assert sub.heartbeat_at > ago(5)
+
+
+@pytest.mark.django_db(transaction=True)  # the publish runs on commit, inside the request, as in production
+def test_upload_with_a_hung_broker_answers_within_the_socket_timeout(  # type: ignore[no-untyped-def]
+    client, submitter_a, open_window
+):
+    """A broker that accepts the connection and never answers (the worst case; a stopped one refuses at
+    once, see test_faults): the upload still answers, after the Redis socket timeout, and the file waits
+    for the outbox relay."""
+    import socket
+
+    from tests.factories import PASSWORD
+    from tests.fixtures import csv_zip
+
+    from .instances import celery_publishing_to
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        assert client.login(username=submitter_a.username, password=PASSWORD)
+        with celery_publishing_to(url, "hung"):
+            started = time.monotonic()
+            response = client.post(
+                "/submissions/upload/",
+                {
+                    "pair": "2017-11|Primary",
+                    "file": SimpleUploadedFile("idb.zip", csv_zip({"Header": "x\n1\n"})),
+                },
+            )
+            seconds = time.monotonic() - started
+    assert response.status_code == 302
+    sub = Submission.objects.get()
+    assert sub.status == Status.RECEIVED and sub.queued_at is None
+    print(f"\nupload with a hung broker: {seconds:.1f} s")
+    assert seconds < 12, seconds
