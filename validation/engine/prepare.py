@@ -8,8 +8,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TypeVar
 
 import polars as pl
 
@@ -24,6 +27,8 @@ INT_RE = r"^[0-9]+$"
 DEC_RE = r"^[0-9]+(\.[0-9]+)?$"
 UPPER_FORMATS = frozenset({"ORG_PROVIDER", "ORG_COMMISSIONER", "ORG_GP", "POSTCODE"})
 TYPE_RULE_SUFFIXES = ("030", "040", "050")
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -316,6 +321,7 @@ class _Source:
 
 
 SAMPLE_ROWS = 20_000
+PARALLEL_ROWS = 50_000  # tables at least this long prepare their columns on a thread pool
 
 
 def _sources(raw: RawTable, table: Table, pos: dict[str, int], *, consume: bool) -> dict[str, _Source]:
@@ -331,17 +337,19 @@ def _sources(raw: RawTable, table: Table, pos: dict[str, int], *, consume: bool)
     distinct = (
         frame.select([pl.col(src[n]).unique().implode().alias(n) for n in by_value]) if by_value else None
     )
-    out: dict[str, _Source] = {}
-    for col in table.columns:
+    # With ``consume`` the raw columns leave the read frame here, so that each one is freed as soon as its
+    # column is prepared (or kept as the trimmed column).
+    raw_columns = {n: frame.drop_in_place(c) if consume else frame.get_column(c) for n, c in src.items()}
+
+    def source(col: Column) -> _Source:
         name = col.name
         if name not in pos:
             values = value_columns(
                 pl.Series([None], dtype=pl.String), col, bindings[name], None, header=False
             )
-            out[name] = _Source(values.drop(_RAW), pl.zeros(height, dtype=pl.UInt32, eager=True), None)
-            continue
+            return _Source(values.drop(_RAW), pl.zeros(height, dtype=pl.UInt32, eager=True), None)
         access_type = raw.access_types[pos[name]] if raw.access_types else None
-        column = frame.get_column(src[name])
+        column = raw_columns.pop(name)  # the last reference when consuming: rechunking frees the original
         cats = (
             distinct.get_column(name)[0].drop_nulls() if distinct is not None and name in by_value else None
         )
@@ -356,12 +364,19 @@ def _sources(raw: RawTable, table: Table, pos: dict[str, int], *, consume: bool)
         else:
             values = value_columns(column, col, bindings[name], access_type, header=header)
             codes = None
-        if consume:
-            frame.drop_in_place(src[name])  # ``column`` is now the only reference left
         keep_raw = _raw_as_trimmed(column, values.get_column(_RAW), values.get_column(name), codes)
-        del column
-        out[name] = _Source(values.drop(_RAW), codes, keep_raw)
-    return out
+        return _Source(values.drop(_RAW), codes, keep_raw)
+
+    sources = _map(source, table.columns, parallel=height >= PARALLEL_ROWS)
+    return dict(zip(table.column_names, sources, strict=True))
+
+
+def _map(fn: Callable[[T], R], items: Sequence[T], *, parallel: bool) -> list[R]:
+    """``[fn(x) for x in items]``, on a small thread pool when ``parallel`` (polars releases the GIL)."""
+    if not parallel or len(items) < 2:
+        return [fn(x) for x in items]
+    with ThreadPoolExecutor(max_workers=min(len(items), max(pl.thread_pool_size(), 2))) as pool:
+        return list(pool.map(fn, items))
 
 
 def _raw_as_trimmed(
@@ -429,9 +444,9 @@ def prepare_table(
     if row.len() == 0:
         return PreparedTable(table=table, raw=raw, frame=_empty_frame(table.name), bindings=bindings)
 
-    columns: list[pl.Series] = [row]
-    step_codes: dict[str, list[list[int]]] = {}
-    for name, src in sources.items():
+    def output(name: str) -> tuple[list[pl.Series], list[list[int]] | None]:
+        src = sources[name]
+        columns: list[pl.Series] = []
         trimmed_col = src.raw if src.raw is not None else src.spread(src.values.get_column(name))
         columns.append(trimmed_col.alias(name))
         normal = src.values.get_column(name + N)
@@ -440,13 +455,23 @@ def prepare_table(
         else:
             columns.append(src.spread(normal))
         fails = [f"{name}.e{i}" for i in range(len(bindings[name].steps))]
+        codes = None
         if src.codes is not None:
             columns.append(src.codes.alias(name + CODE))
-            step_codes[name] = _first_failing_codes(src.values, fails)
+            codes = _first_failing_codes(src.values, fails)
         for s in src.values.get_columns():
             if s.name in (name, name + N) or (src.codes is not None and s.name in fails):
                 continue
             columns.append(src.spread(s))
+        return columns, codes
+
+    columns: list[pl.Series] = [row]
+    step_codes: dict[str, list[list[int]]] = {}
+    outputs = _map(output, list(sources), parallel=row.len() >= PARALLEL_ROWS)
+    for name, (cols, codes) in zip(sources, outputs, strict=True):
+        columns.extend(cols)
+        if codes is not None:
+            step_codes[name] = codes
     return PreparedTable(
         table=table, raw=raw, frame=pl.DataFrame(columns), bindings=bindings, step_codes=step_codes
     )
