@@ -72,7 +72,12 @@ def test_submitter_uploads_watches_progress_and_opens_the_xlsx_report(browser): 
     sample = next((var / "demo-files").glob("*_with_errors.zip"))
     page.set_input_files("#id_file", str(sample))
     page.click("main button[type=submit]")
-    page.wait_for_selector(".app-progress, .app-outcome", timeout=30_000)
+    page.wait_for_selector(".app-progress, .app-outcome, #duplicate", timeout=30_000)
+    if page.is_visible("#duplicate"):
+        # The HTTP smoke test may have sent this very file first: the portal names that submission
+        # instead of validating it twice (issue 8), and its page is the one to watch.
+        page.click("#duplicate a >> nth=0")
+        page.wait_for_selector(".app-progress, .app-outcome", timeout=30_000)
     # The progress bar moves without a reload and the page shows the outcome when done.
     page.wait_for_selector(".app-outcome", timeout=120_000)
     heading = page.inner_text(".app-outcome h2")
