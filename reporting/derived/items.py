@@ -198,11 +198,33 @@ def _appointment_work(
         .drop(*ther_cols, *score_cols, *[f"__s_{c}" for c in score_cols])
         .collect()
     )
-    work = narrow.sort(ORDER_KEYS, nulls_last=[False] * len(ORDER_KEYS), maintain_order=True).with_columns(
-        pl.when(pl.col("__ct"))
-        .then(pl.col("__ct").cast(pl.Int64).cum_sum().over("SERVICEID"))
-        .alias("__rank")
+    # The work frame holds only what ``_activity`` reads, flags as booleans, in 9.1 order: the order is
+    # computed as a permutation, so the sort keys (APPTID, APPOINTMENTTIME) are not carried along.
+    order = narrow.select(
+        pl.arg_sort_by(ORDER_KEYS, nulls_last=[False] * len(ORDER_KEYS), maintain_order=True)
+    ).to_series()
+    work = (
+        narrow.select(
+            "__i",
+            "SERVICEID",
+            "__date",
+            "__counted",
+            "__ct",
+            (pl.col("IS_ASSESSMENT") == "Y").alias("__assess"),
+            (pl.col("ATTENDED") == "Y").alias("__attended"),
+            (_v("ATTENDANCE") == K.DNA_CODE).fill_null(False).alias("__dna"),
+            (pl.col("LOW_INTENSITY") == "Y").alias("__low"),
+            (pl.col("HIGH_INTENSITY") == "Y").alias("__high"),
+            *(f"__m_{m}" for m in K.THRESHOLDS),
+        )
+        .select(pl.all().gather(order))
+        .with_columns(
+            pl.when(pl.col("__ct"))
+            .then(pl.col("__ct").cast(pl.Int64).cum_sum().over("SERVICEID"))
+            .alias("__rank")
+        )
     )
+    del order
     rank = work.select("__i", "__rank").sort("__i").get_column("__rank")
     appointment = pl.concat(
         [
@@ -223,15 +245,15 @@ def _activity(work: pl.DataFrame) -> pl.DataFrame:
     ct = pl.col("__ct")
     d = pl.col("__date")
     aggs = [
-        d.filter(pl.col("__counted") & (pl.col("IS_ASSESSMENT") == "Y")).min().alias("__first_assess"),
+        d.filter(pl.col("__counted") & pl.col("__assess")).min().alias("__first_assess"),
         d.filter(ct).min().alias("__first_treat"),
         d.filter(pl.col("__rank") == 2).first().alias("__second_treat"),
         d.filter(ct).max().alias("__last_treat"),
         ct.sum().alias("__n_treat"),
-        (pl.col("ATTENDED") == "Y").sum().alias("__n_attended"),
-        (_v("ATTENDANCE") == K.DNA_CODE).fill_null(False).sum().alias("__n_dna"),
-        (ct & (pl.col("LOW_INTENSITY") == "Y")).any().alias("__li"),
-        (ct & (pl.col("HIGH_INTENSITY") == "Y")).any().alias("__hi"),
+        pl.col("__attended").sum().alias("__n_attended"),
+        pl.col("__dna").sum().alias("__n_dna"),
+        (ct & pl.col("__low")).any().alias("__li"),
+        (ct & pl.col("__high")).any().alias("__hi"),
     ]
     for m in K.THRESHOLDS:
         col = pl.col(f"__m_{m}")
