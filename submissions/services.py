@@ -370,10 +370,17 @@ def submission_start(*, submission_id: int, retry: bool = False, task_id: str = 
                 message=f"Processing stopped {submission.attempts} times without finishing (worker lost).",
             )
             return None
+        reason = "retry" if own_retry else "redelivered" if same_task else "worker lost"
         submission.attempts += 1
         submission.started_at = submission.heartbeat_at = timezone.now()
         submission.task_id = task_id
         submission.save(update_fields=["attempts", "started_at", "heartbeat_at", "task_id"])
+        audit_record(
+            action="submission.taken_over",
+            organisation=submission.organisation,
+            obj=submission,
+            details={"attempt": submission.attempts, "reason": reason},
+        )
         return submission
     return None
 

@@ -130,6 +130,19 @@ def wait_final(sub: Submission, faults: Faults, timeout: float) -> float:
     return time.monotonic()
 
 
+def mail_once_sent(faults: Faults, *starts: str, timeout: float = 20) -> Counter[str]:
+    """The e-mails (subjects counted) once one starting with each of ``starts`` has been written: the
+    worker sends them on the commit of the final status, a moment after the test sees that status."""
+
+    def sent() -> bool:
+        subjects = sent_mail(faults.mail_dir)
+        return all(any(s.startswith(start) for s in subjects) for start in starts)
+
+    wait_until(sent, timeout, 0.1)
+    time.sleep(0.5)  # anything sent twice would be on its way too
+    return Counter(sent_mail(faults.mail_dir))
+
+
 def assert_stored_once(sub: Submission) -> None:
     """Counts, findings and accepted rows of exactly one run."""
     tables = list(sub.table_counts.values_list("table", flat=True))
@@ -211,7 +224,7 @@ def test_fault1_worker_killed_mid_validation_finishes_exactly_once(  # type: ign
     ) == counts_before
     assert_stored_once(sub)
 
-    mail = Counter(sent_mail(faults.mail_dir))
+    mail = mail_once_sent(faults, f"{sub.submission_id} 2017-11 Primary:")
     finished = [s for s in mail if s.startswith(f"{sub.submission_id} 2017-11 Primary:")]
     assert len(finished) == 1 and mail[finished[0]] == 1, mail
     assert mail[f"Submission {sub.submission_id} was stuck and has been re-queued"] == 1, mail
@@ -251,9 +264,11 @@ def test_fault1_pool_process_killed_mid_validation_is_taken_over_at_once(  # typ
     assert sub.is_live and sub.attempts == 2 and sub.sweeper_requeues == 0
     assert_stored_once(sub)
     assert final_transitions(sub) == [(Status.RECEIVED, Status.VALIDATING), (Status.VALIDATING, sub.status)]
+    taken = AuditEvent.objects.filter(action="submission.taken_over", object_id=str(sub.pk))
+    assert [e.details for e in taken] == [{"attempt": 2, "reason": "redelivered"}]
     assert "WorkerLostError" in worker.log(tail=10**7)
-    mail = sent_mail(faults.mail_dir)
-    assert sum(s.startswith(f"{sub.submission_id} 2017-11 Primary:") for s in mail) == 1, mail
+    mail = mail_once_sent(faults, f"{sub.submission_id} 2017-11 Primary:")
+    assert sum(n for s, n in mail.items() if s.startswith(f"{sub.submission_id} 2017-11 Primary:")) == 1, mail
     assert not any("stuck" in s or "ERROR" in s for s in mail), mail
 
 
@@ -293,7 +308,8 @@ def test_fault2_broker_down_at_upload_is_dispatched_when_it_returns(  # type: ig
     assert sub.status in SUCCESSFUL_STATUSES, (sub.status, sub.error_message, faults.logs())
     assert sub.queued_at is not None and sub.attempts == 1 and sub.sweeper_requeues == 0
     assert_stored_once(sub)
-    mail = sent_mail(faults.mail_dir)
+    mail = mail_once_sent(faults, f"{sub.submission_id} 2017-11 Primary:")
+    assert sum(n for s, n in mail.items() if s.startswith(f"{sub.submission_id} 2017-11 Primary:")) == 1, mail
     assert not any("stuck" in s or "ERROR" in s for s in mail), mail
 
 
@@ -439,7 +455,12 @@ def test_fault4_stuck_submission_requeued_through_a_worker(  # type: ignore[no-u
     assert stuck.status in SUCCESSFUL_STATUSES and stuck.sweeper_requeues == 1 and stuck.attempts == 2
     assert hopeless.status == Status.ERROR and "two attempts" in hopeless.error_message
     assert_stored_once(stuck)
-    mail = Counter(sent_mail(faults.mail_dir))
+    mail = mail_once_sent(
+        faults,
+        f"Submission {stuck.submission_id} was stuck",
+        f"Submission {hopeless.submission_id} ended in ERROR",
+        f"{stuck.submission_id} 2017-11 Primary:",
+    )
     assert mail[f"Submission {stuck.submission_id} was stuck and has been re-queued"] == 1, mail
     assert mail[f"Submission {hopeless.submission_id} ended in ERROR"] == 1, mail
     assert sum(s.startswith(f"{stuck.submission_id} ") for s in mail.elements()) == 1, mail
