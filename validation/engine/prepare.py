@@ -187,6 +187,8 @@ class PreparedTable:
     bindings: dict[str, ColumnBinding] = field(default_factory=dict)
     # column -> per check of the column, the codes (``C.c``) whose first failing check it is
     step_codes: dict[str, list[list[int]]] = field(default_factory=dict)
+    # column -> ``C.n`` and ``C.ok`` per code (row i is code i), for columns prepared per distinct value
+    code_values: dict[str, pl.DataFrame] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -459,6 +461,7 @@ def prepare_table(
         if src.codes is not None:
             columns.append(src.codes.alias(name + CODE))
             codes = _first_failing_codes(src.values, fails)
+            code_values[name] = src.values.select(name + N, name + OK)
         for s in src.values.get_columns():
             if s.name in (name, name + N) or (src.codes is not None and s.name in fails):
                 continue
@@ -467,13 +470,19 @@ def prepare_table(
 
     columns: list[pl.Series] = [row]
     step_codes: dict[str, list[list[int]]] = {}
+    code_values: dict[str, pl.DataFrame] = {}
     outputs = _map(output, list(sources), parallel=row.len() >= PARALLEL_ROWS)
     for name, (cols, codes) in zip(sources, outputs, strict=True):
         columns.extend(cols)
         if codes is not None:
             step_codes[name] = codes
     return PreparedTable(
-        table=table, raw=raw, frame=pl.DataFrame(columns), bindings=bindings, step_codes=step_codes
+        table=table,
+        raw=raw,
+        frame=pl.DataFrame(columns),
+        bindings=bindings,
+        step_codes=step_codes,
+        code_values=code_values,
     )
 
 

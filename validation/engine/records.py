@@ -6,6 +6,7 @@ expressions and parent resolution uses group-by + join. Python loops run per tab
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -225,7 +226,7 @@ def run_records(
         if progress:
             progress("validating", name, i / max(len(names), 1))
         frame = with_parent_values(p, tables)
-        view_p = PreparedTable(p.table, p.raw, frame, p.bindings, p.step_codes)
+        view_p = dataclasses.replace(p, frame=frame)
         view = TableView(view_p, tables, ctx, rp_start, rp_end)
         checks = generic_checks(view)
         dup = duplicate_check(p.table)

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from validation.engine.common import N
 from validation.engine.registry import Check, TableView, rule
 
 ATTENDED = ("5", "6")
@@ -32,7 +31,7 @@ def attended(t: TableView) -> pl.Expr:
 
 def not_attended(t: TableView) -> pl.Expr:
     """ATTENDANCE is a valid code other than 5 or 6."""
-    return t.ok("ATTENDANCE") & ~t.n("ATTENDANCE").is_in(list(ATTENDED))
+    return t.ok("ATTENDANCE") & ~t.code_in("ATTENDANCE", ATTENDED)
 
 
 @rule("APP140")
@@ -106,12 +105,9 @@ def app260(t: TableView) -> Iterable[Check]:
         & t.ok("APPOINTMENT")
         & (t.ok("APPOINTMENTTIME") | t.blank("APPOINTMENTTIME"))
     )
-    keys = [
-        pl.when(eligible).then(pl.col(c + N)).alias(f"__k{i}")
-        for i, c in enumerate(("SERVICEID", "APPOINTMENT", "APPOINTMENTTIME"))
-    ]
+    key = pl.when(eligible).then(t.key(("SERVICEID", "APPOINTMENT", "APPOINTMENTTIME")))
     # not the first eligible row of its (SERVICEID, APPOINTMENT, APPOINTMENTTIME) in file order
-    yield t.check("APPOINTMENT", eligible & ~pl.struct(keys).is_first_distinct())
+    yield t.check("APPOINTMENT", eligible & ~key.is_first_distinct())
 
 
 @rule("APP270")
