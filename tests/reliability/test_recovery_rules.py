@@ -224,3 +224,38 @@ def test_upload_with_a_hung_broker_answers_within_the_socket_timeout(  # type: i
     assert sub.status == Status.RECEIVED and sub.queued_at is None
     print(f"\nupload with a hung broker: {seconds:.1f} s")
     assert seconds < 12, seconds
+
+
+def test_database_errors_past_the_retries_end_in_error_with_nothing_live(  # type: ignore[no-untyped-def]
+    provider_a, submitter_a, open_window, commissioner_a, django_capture_on_commit_callbacks, tmp_path
+):
+    """Fault 3's other ending: the load fails on every attempt (the database keeps dropping the COPY); after
+    the last retry the submission is ERROR with a message saying why, not live, with no accepted rows."""
+    from django.db import OperationalError
+
+    from reporting.models import ACCEPTED_MODELS
+    from submissions.tasks import process_submission
+    from validation.synth import generate_idb, write_csvzip
+
+    path = tmp_path / "idb.zip"
+    write_csvzip(
+        generate_idb(org="TSTP1", period="2017-11", persons=40, seed=3, commissioners=("00C",)), path
+    )
+    with mock.patch("submissions.services._enqueue"):
+        sub = services.submission_receive(
+            user=submitter_a,
+            upload=SimpleUploadedFile("idb.zip", path.read_bytes()),
+            period="2017-11",
+            window_type="Primary",
+        )
+    failing = OperationalError("server closed the connection unexpectedly")
+    with (
+        mock.patch("submissions.tasks.accepted_rows_load", side_effect=failing),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        result = process_submission.apply(args=[sub.pk], retries=process_submission.max_retries)
+    assert result.get() == "error"
+    sub.refresh_from_db()
+    assert sub.status == Status.ERROR and not sub.is_live
+    assert sub.error_message.startswith("Processing failed repeatedly: server closed the connection")
+    assert not any(m._default_manager.filter(submission_id=sub.pk).exists() for m in ACCEPTED_MODELS.values())
