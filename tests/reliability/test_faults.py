@@ -324,6 +324,7 @@ def test_fault3_postgresql_restart_while_loading_rows(tmp_path: Path) -> None:
     redis = RedisServer(tmp_path)
     pg = PostgresCluster()
     faults = Faults(directory=tmp_path, media_root=str(tmp_path / "media"), redis=redis)
+    conns: list = []  # type: ignore[type-arg]  # one polling connection, made again after the crash
     try:
         pg.init()
         pg.start()
@@ -358,13 +359,15 @@ def test_fault3_postgresql_restart_while_loading_rows(tmp_path: Path) -> None:
         faults.worker("a", beat=True, database=db, SUBMISSION_LOST_AFTER="60")
 
         def query(sql: str, *args: object) -> list[tuple]:  # type: ignore[type-arg]
-            conn = pg.connect("faults")
+            if not conns:
+                conns.append(pg.connect("faults"))
             try:
-                with conn.cursor() as cur:
+                with conns[0].cursor() as cur:
                     cur.execute(sql, args)
                     return cur.fetchall()
-            finally:
-                conn.close()
+            except psycopg2.Error:
+                conns.pop().close()
+                raise
 
         def loading_rows() -> bool:
             (stage,) = query("SELECT progress_stage FROM submissions_submission WHERE id = %s", pk)[0]
@@ -414,6 +417,8 @@ def test_fault3_postgresql_restart_while_loading_rows(tmp_path: Path) -> None:
         log = faults.workers[0].log(tail=10**7)
         assert "Transient error on submission" in log and "retry: Retry in 5s" in log, log
     finally:
+        for conn in conns:
+            conn.close()
         for w in faults.workers:
             w.stop()
         redis.stop()
