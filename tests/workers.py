@@ -51,6 +51,18 @@ class Worker:
             time.sleep(0.2)
         return False
 
+    def pool_pids(self) -> list[int]:
+        """The worker's child processes (its prefork pool), from /proc."""
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.proc.pid:
+                pids.append(int(stat.parent.name))
+        return pids
+
     def kill(self) -> None:
         """SIGKILL the worker and its pool children at once: nothing runs its shutdown code."""
         self.killed = True

@@ -241,8 +241,6 @@ def test_fault1_pool_process_killed_mid_validation_is_taken_over_at_once(  # typ
     import os
     import signal
 
-    import psutil
-
     assert upload(client, submitter_a, idb_file(tmp_path, persons=15000, seed=6)).status_code == 302
     sub = Submission.objects.get()
     worker = faults.worker("a", SUBMISSION_LOST_AFTER="600")  # the heartbeat stays fresh throughout
@@ -253,8 +251,8 @@ def test_fault1_pool_process_killed_mid_validation_is_taken_over_at_once(  # typ
         return sub.status == Status.VALIDATING and sub.progress_stage == "validating"
 
     assert wait_until(validating, 45, 0.05), (sub.status, sub.progress_stage, faults.logs())
-    (child,) = psutil.Process(worker.proc.pid).children()
-    os.kill(child.pid, signal.SIGKILL)
+    (child,) = worker.pool_pids()
+    os.kill(child, signal.SIGKILL)
     fault_at = time.monotonic()
     final_at = wait_final(sub, faults, 60)
     print(
