@@ -259,3 +259,23 @@ def test_database_errors_past_the_retries_end_in_error_with_nothing_live(  # typ
     assert sub.status == Status.ERROR and not sub.is_live
     assert sub.error_message.startswith("Processing failed repeatedly: server closed the connection")
     assert not any(m._default_manager.filter(submission_id=sub.pk).exists() for m in ACCEPTED_MODELS.values())
+
+
+def test_admin_rerun_of_an_error_goes_through_the_outbox_and_resets_the_sweeper_count(  # type: ignore[no-untyped-def]
+    admin_client, provider_a, django_capture_on_commit_callbacks
+):
+    sub = SubmissionFactory(
+        organisation=provider_a, status=Status.ERROR, queued_at=ago(7200), sweeper_requeues=1, attempts=2
+    )
+    with (
+        mock.patch("submissions.tasks.process_submission.apply_async", side_effect=BrokerDown("down")),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = admin_client.post(
+            "/admin/submissions/submission/", {"action": "rerun", "_selected_action": [sub.pk]}
+        )
+    assert response.status_code == 302
+    sub.refresh_from_db()
+    # The broker was down: RECEIVED and not queued, so the relay publishes it (not a stuck one for the sweeper).
+    assert sub.status == Status.RECEIVED and sub.queued_at is None and sub.sweeper_requeues == 0
+    assert services.submissions_to_dispatch(grace_seconds=0) == [sub.pk]
