@@ -169,16 +169,31 @@ def evaluate(prepared: PreparedTable, checks: list[Check]) -> pl.DataFrame:
     return pl.concat(parts)
 
 
-def with_parent_values(child: PreparedTable, tables: dict[str, PreparedTable]) -> pl.DataFrame:
+@dataclass
+class ParentLink:
+    """Which parent key group each child row belongs to, kept from ``with_parent_values`` for the cascade."""
+
+    keys: pl.DataFrame  # fk, GROUP, PARENT_COUNT: one row per parent key (rows with a non-blank key)
+    group: pl.Series  # GROUP of each child row; null when no parent row has its key
+
+
+GROUP = "__group"
+
+
+def with_parent_values(
+    child: PreparedTable, tables: dict[str, PreparedTable]
+) -> tuple[pl.DataFrame, ParentLink | None]:
     """Join the parent's key count and the parent values the child's rules read (spec 6.2 item 2)."""
     t = child.table
     if not t.parent or t.parent not in tables or t.fk is None:
-        return child.frame
+        return child.frame, None
     parent = tables[t.parent].frame
     cols = PARENT_COLUMNS.get(t.name, ())
     aggs = [pl.len().cast(pl.Int64).alias(PARENT_COUNT)]
     for c in cols:
-        for suffix in (N, OK, D):
+        # Rules read a parent date through ``.d`` (parent_date), never its text.
+        suffixes = (OK, D) if c + D in parent.columns else (N, OK)
+        for suffix in suffixes:
             if c + suffix in parent.columns:
                 aggs.append(pl.col(c + suffix).first().alias(PARENT_PREFIX + c + suffix))
     parents = parent.lazy().filter(pl.col(t.fk).is_not_null())
@@ -187,7 +202,7 @@ def with_parent_values(child: PreparedTable, tables: dict[str, PreparedTable]) -
         # small when a large parent (Appointment) has a smaller child table (EmploymentAdviser).
         keys = child.frame.lazy().select(pl.col(t.fk)).filter(pl.col(t.fk).is_not_null()).unique()
         parents = parents.join(keys, on=t.fk, how="semi")
-    grouped = parents.group_by(t.fk).agg(aggs).collect()
+    grouped = parents.group_by(t.fk).agg(aggs).with_row_index(GROUP).collect()
     # Join on the key column alone (one output row per child row, in order: the keys are unique in
     # ``grouped``) and put the parent columns next to the child's; joining the whole frame would copy
     # every one of its columns.
@@ -198,7 +213,55 @@ def with_parent_values(child: PreparedTable, tables: dict[str, PreparedTable]) -
         .with_columns(pl.col(PARENT_COUNT).fill_null(0))
     )
     assert extra.height == child.frame.height
-    return child.frame.hstack(extra.get_columns())
+    link = ParentLink(grouped.select(t.fk, GROUP, PARENT_COUNT), extra.get_column(GROUP))
+    return child.frame.hstack(extra.drop(GROUP).get_columns()), link
+
+
+def cascade_hits(
+    child: TableResult, parent: TableResult, link: ParentLink | None, orphan_id: str, cascade_id: str
+) -> pl.DataFrame:
+    """Orphan and cascade findings of the child rows with a valid foreign key (spec 6.2 item 5): no parent
+    row has the key, or every parent row with it is rejected."""
+    t = child.prepared.table
+    fk = t.fk
+    assert fk is not None
+    frame = child.prepared.frame
+    if link is None:  # (not reached: run_records links every child with a parent)
+        pf = parent.prepared.frame.select(pl.col(fk), pl.col(ROW)).filter(pl.col(fk).is_not_null())
+        pf = pf.with_columns(pl.col(ROW).is_in(parent.rejected.implode()).alias(REJECTED))
+        status = pf.group_by(fk).agg(pl.len().alias("__n"), (~pl.col(REJECTED)).sum().alias("__n_ok"))
+        joined = frame.select(ROW, fk, fk + OK).filter(pl.col(fk + OK)).join(status, on=fk, how="left")
+        orphan, dead = pl.col("__n").is_null(), pl.col("__n_ok") == 0
+    else:
+        # Only the rejected parent rows are grouped (few); a key is dead when all its rows are rejected.
+        rejected = (
+            parent.prepared.frame.lazy()
+            .select(pl.col(fk), pl.col(ROW))
+            .filter(pl.col(fk).is_not_null() & pl.col(ROW).is_in(parent.rejected.implode()))
+            .group_by(fk)
+            .agg(pl.len().alias("__n_rej"))
+            .collect()
+        )
+        dead_groups = (
+            link.keys.join(rejected, on=fk, how="inner")
+            .filter(pl.col("__n_rej") == pl.col(PARENT_COUNT))
+            .get_column(GROUP)
+        )
+        joined = pl.DataFrame(
+            [frame.get_column(ROW), frame.get_column(fk), frame.get_column(fk + OK), link.group]
+        ).filter(pl.col(fk + OK))
+        orphan, dead = pl.col(GROUP).is_null(), pl.col(GROUP).is_in(dead_groups.implode())
+    return pl.concat(
+        [
+            joined.filter(cond).select(
+                pl.col(ROW).alias("row_number"),
+                pl.lit(rule_id).alias("rule_id"),
+                pl.lit(fk).alias("column"),
+                pl.col(fk).alias("value"),
+            )
+            for cond, rule_id in ((orphan, orphan_id), (dead, cascade_id))
+        ]
+    )
 
 
 def severity_of(rule_id: str) -> str:
@@ -219,13 +282,14 @@ def run_records(
 ) -> tuple[dict[str, TableResult], list[Finding]]:
     """Row rules for every table, then parent resolution and cascades top-down, then FILE020/FILE021."""
     results: dict[str, TableResult] = {}
+    links: dict[str, ParentLink | None] = {}
     names = [n for n in DATASET.tables if n in tables and n != "Header"]
     # Row rules first (they never depend on another row's acceptance).
     for i, name in enumerate(names):
         p = tables[name]
         if progress:
             progress("validating", name, i / max(len(names), 1))
-        frame = with_parent_values(p, tables)
+        frame, links[name] = with_parent_values(p, tables)
         view_p = dataclasses.replace(p, frame=frame)
         view = TableView(view_p, tables, ctx, rp_start, rp_end)
         checks = generic_checks(view)
@@ -246,29 +310,8 @@ def run_records(
         res = results[name]
         t = res.prepared.table
         if t.parent and t.parent in results and t.fk:
-            parent = results[t.parent]
-            pf = parent.prepared.frame.select(pl.col(t.fk), pl.col(ROW)).filter(pl.col(t.fk).is_not_null())
-            pf = pf.with_columns(pl.col(ROW).is_in(parent.rejected.implode()).alias(REJECTED))
-            status = pf.group_by(t.fk).agg(pl.len().alias("__n"), (~pl.col(REJECTED)).sum().alias("__n_ok"))
-            child = res.prepared.frame.select(ROW, t.fk, t.fk + OK).filter(pl.col(t.fk + OK))
-            joined = child.join(status, on=t.fk, how="left")
             orphan_id, cascade_id = ORPHAN_CASCADE_RULES[name]
-            extra = pl.concat(
-                [
-                    joined.filter(pl.col("__n").is_null()).select(
-                        pl.col(ROW).alias("row_number"),
-                        pl.lit(orphan_id).alias("rule_id"),
-                        pl.lit(t.fk).alias("column"),
-                        pl.col(t.fk).alias("value"),
-                    ),
-                    joined.filter(pl.col("__n_ok") == 0).select(
-                        pl.col(ROW).alias("row_number"),
-                        pl.lit(cascade_id).alias("rule_id"),
-                        pl.lit(t.fk).alias("column"),
-                        pl.col(t.fk).alias("value"),
-                    ),
-                ]
-            )
+            extra = cascade_hits(res, results[t.parent], links.get(name), orphan_id, cascade_id)
             if extra.height:
                 res.hits = pl.concat([res.hits, extra])
         res.rejected = rejected_rows(res.hits)

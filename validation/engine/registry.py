@@ -82,8 +82,17 @@ class TableView:
             per_code = self.prepared.code_values.get(col)
             if per_code is None:
                 return pl.struct([self.n(c).alias(f"__key{i}") for i, c in enumerate(cols)])
-            # id 0 is the null value; equal normalised values share an id
-            ids.append(per_code.get_column(col + N).rank("dense").fill_null(0).cast(pl.UInt64))
+            # id 0 is the null value; equal normalised values share an id. Codes stand for distinct raw
+            # values, so their normalised values are usually distinct too and the code is the id.
+            n = per_code.get_column(col + N)
+            if n.drop_nulls().is_unique().all():
+                ids.append(
+                    pl.select(pl.when(n.is_null()).then(0).otherwise(pl.int_range(1, n.len() + 1)))
+                    .to_series()
+                    .cast(pl.UInt64)
+                )
+            else:
+                ids.append(n.rank("dense").fill_null(0).cast(pl.UInt64))
         bits = [max(int(s.max() or 0), 1).bit_length() for s in ids]
         if sum(bits) > 64:
             return pl.struct([self.n(c).alias(f"__key{i}") for i, c in enumerate(cols)])
