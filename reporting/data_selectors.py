@@ -13,6 +13,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Sequence
 from contextlib import nullcontext
+from typing import Any
 
 import polars as pl
 from django.db import connection
@@ -68,7 +69,7 @@ def _read(table: str, columns: list[str], where: str, params: Sequence[int | str
     return pl.concat(parts, rechunk=True) if len(parts) > 1 else parts[0]
 
 
-def _read_copy(sql: str, params: Sequence[int | str], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def _read_copy(sql: str, params: Sequence[int | str], schema: dict[str, Any]) -> pl.DataFrame:
     with connection.cursor() as cursor, connection.wrap_database_errors:
         copy = f"COPY ({cursor.cursor.mogrify(sql, list(params)).decode()}) TO STDOUT WITH (FORMAT csv)"
         # Logged like any other query when queries are being recorded (DEBUG, assertNumQueries).

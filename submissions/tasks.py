@@ -134,9 +134,22 @@ def process_submission(self, submission_id: int) -> str:  # type: ignore[no-unty
                 progress=progress,
             )
         progress("loading", None, 0.0)
-        # The files (report, extract, ...) need no database: they are written in a thread while the
-        # derived items are computed and the accepted rows loaded here (the COPY mostly waits for
-        # PostgreSQL), and joined before the final status is recorded.
+        derived = None
+        if result.outcome.successful and result.accepted:
+            # Spec 9.1: derived items straight after validation, stored with the accepted rows. Before
+            # the final status: a crash here leaves no live submission with half its rows (the load is
+            # one transaction and replaces any rows of an earlier attempt). The pre-deadline extract
+            # (10.3) keeps the submitted columns only.
+            with phases("derive"):
+                derived = derive(
+                    result.accepted,
+                    period=submission.period,
+                    provider=submission.organisation.code,
+                    key=settings.PSEUDONYM_KEY.encode(),
+                )
+        # The files (report, extract, ...) need no database: a thread writes them while the accepted
+        # rows are loaded here (the COPY mostly waits for PostgreSQL; the derive before it keeps both
+        # cores busy on its own), and is joined before the final status is recorded.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="artefacts") as pool:
             artefacts_job = pool.submit(
                 phases.in_thread,
@@ -146,18 +159,7 @@ def process_submission(self, submission_id: int) -> str:  # type: ignore[no-unty
                 submission_id=submission.submission_id,
                 prefix=services.artefact_prefix(submission),
             )
-            if result.outcome.successful and result.accepted:
-                # Spec 9.1: derived items straight after validation, stored with the accepted rows. Before
-                # the final status: a crash here leaves no live submission with half its rows (the load is
-                # one transaction and replaces any rows of an earlier attempt). The pre-deadline extract
-                # (10.3) keeps the submitted columns only.
-                with phases("derive"):
-                    derived = derive(
-                        result.accepted,
-                        period=submission.period,
-                        provider=submission.organisation.code,
-                        key=settings.PSEUDONYM_KEY.encode(),
-                    )
+            if derived is not None:
                 with phases("load"):
                     accepted_rows_load(submission_id=submission_id, frames=derived)
                     del derived
