@@ -336,9 +336,6 @@ def _sources(raw: RawTable, table: Table, pos: dict[str, int], *, consume: bool)
     # so that their distinct values are never collected.
     sample = frame.head(SAMPLE_ROWS).select([pl.col(c).n_unique().alias(n) for n, c in src.items()])
     by_value = [n for n in src if 2 * sample.get_column(n)[0] <= min(height, SAMPLE_ROWS)]
-    distinct = (
-        frame.select([pl.col(src[n]).unique().implode().alias(n) for n in by_value]) if by_value else None
-    )
     # With ``consume`` the raw columns leave the read frame here, so that each one is freed as soon as its
     # column is prepared (or kept as the trimmed column).
     raw_columns = {n: frame.drop_in_place(c) if consume else frame.get_column(c) for n, c in src.items()}
@@ -352,17 +349,22 @@ def _sources(raw: RawTable, table: Table, pos: dict[str, int], *, consume: bool)
             return _Source(values.drop(_RAW), pl.zeros(height, dtype=pl.UInt32, eager=True), None)
         access_type = raw.access_types[pos[name]] if raw.access_types else None
         column = raw_columns.pop(name)  # the last reference when consuming: rechunking frees the original
-        cats = (
-            distinct.get_column(name)[0].drop_nulls() if distinct is not None and name in by_value else None
-        )
-        if cats is not None and 2 * cats.len() <= height:
+        cats = codes = None
+        if name in by_value:
+            # One hashing pass gives the distinct values and each row's code: a Categorical over categories
+            # of its own (freed with it; the global ones never shrink).
+            categories = pl.Categories.random()
+            encoded = column.cast(pl.Categorical(categories))
+            cats = categories.to_series()
+            codes = encoded.to_physical().cast(pl.UInt32)
+            del encoded
+        if cats is not None and codes is not None and 2 * cats.len() <= height:
             # Few distinct values (codes, dates, scores): computed once each, then gathered by row.
+            assert not cats.has_nulls()
             values = value_columns(
                 cats.extend_constant(None, 1), col, bindings[name], access_type, header=header
             )
-            codes = single_chunk(
-                column.cast(pl.Enum(cats)).to_physical().cast(pl.UInt32).fill_null(cats.len())
-            )
+            codes = single_chunk(codes.fill_null(cats.len()))
         else:
             values = value_columns(column, col, bindings[name], access_type, header=header)
             codes = None
