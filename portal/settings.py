@@ -219,6 +219,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers and beat wait for the broker however long it is away (Celery's default gives up after 100
+# attempts, about 45 minutes, and the process exits); uploads meanwhile wait in the outbox.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 
 # Seconds a submission may stay non-final before the sweeper intervenes.
 SUBMISSION_STUCK_AFTER = env.int("SUBMISSION_STUCK_AFTER", default=3600)
