@@ -84,6 +84,50 @@ def proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+class BackendCPU:
+    """CPU seconds of the PostgreSQL backends serving database ``dbname`` (on this host), sampled every
+    0.2 s from /proc while running: a backend that exits between two samples loses at most 0.2 s."""
+
+    def __init__(self, dbname: str) -> None:
+        import threading
+
+        self.dbname = dbname
+        self.seen: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmd = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if cmd.startswith(b"postgres: ") and f" {self.dbname} ".encode() in cmd:
+                pid = int(entry.name)
+                self.seen[pid] = max(self.seen.get(pid, 0.0), proc_cpu(pid))
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self._sample()
+
+    def __enter__(self) -> BackendCPU:
+        self._sample()
+        self.start = dict(self.seen)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    @property
+    def seconds(self) -> float:
+        return sum(cpu - self.start.get(pid, 0.0) for pid, cpu in self.seen.items())
+
+
 def worker_phases(log_path: Path) -> dict[str, Any]:
     """The last ``Submission <id> phases {json}`` line the worker logged (``submissions.phases``)."""
     found: dict[str, Any] = {}
@@ -511,7 +555,9 @@ def e2e(args: argparse.Namespace, db: Scratch, file: Path) -> dict[str, Any]:
         idle = proc_status(worker.pid, "VmRSS")
         cpu0 = proc_cpu(worker.pid)
         args.child_env = {"CELERY_BROKER_URL": REDIS, "PORTAL_MEDIA_ROOT": str(media), "CELERY_QUEUE": queue}
-        res = run_step("e2e_submit", args, file=file, db=db.url, timeout=args.e2e_timeout)
+        with BackendCPU(db.name) as pg:
+            res = run_step("e2e_submit", args, file=file, db=db.url, timeout=args.e2e_timeout)
+        res["postgres_cpu"] = pg.seconds
         args.child_env = {}
         res["worker_peak_rss"] = proc_status(worker.pid, "VmHWM")
         res["worker_cpu"] = res["cpu"] = proc_cpu(worker.pid) - cpu0
@@ -671,12 +717,15 @@ def table(results: dict[str, Any], rows: int) -> str:
                 f"{'   worker ' + name:44s} {ph['s']:9.2f} {ph['cpu']:8.2f} {'':>12s} "
                 f"{mb(ph['peak_mb'] * 2**20):>10s}   (RSS after {ph['rss_mb']:,} MB)"
             )
+    if e and "postgres_cpu" in e:
+        lines.append(f"{'   PostgreSQL backends (CPU s)':44s} {'':9s} {e['postgres_cpu']:8.2f}")
     runs = results.get("e2e_runs") or []
     if len(runs) > 1:
         lines.append(
-            f"{'   ' + str(len(runs)) + ' runs (s / CPU s / peak MB)':44s} "
+            f"{'   ' + str(len(runs)) + ' runs (s / worker CPU s / PG CPU s / peak MB)':44s} "
             + ", ".join(
-                f"{r.get('seconds', 0):.1f}/{r.get('cpu', 0):.1f}/{(r.get('worker_peak_rss') or 0) / 2**20:,.0f}"
+                f"{r.get('seconds', 0):.1f}/{r.get('cpu', 0):.1f}/{r.get('postgres_cpu', 0):.1f}/"
+                f"{(r.get('worker_peak_rss') or 0) / 2**20:,.0f}"
                 for r in runs
             )
         )
@@ -814,6 +863,7 @@ def main(argv: list[str] | None = None) -> int:
                         runs.append(run)
                         print(
                             f"e2e run {i + 1}: {run.get('seconds', 0):.2f} s, worker CPU {run.get('cpu', 0):.2f} s, "
+                            f"PostgreSQL CPU {run.get('postgres_cpu', 0):.2f} s, "
                             f"peak {(run.get('worker_peak_rss') or 0) / 2**20:,.0f} MB, load {load_avg}",
                             flush=True,
                         )
