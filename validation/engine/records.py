@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -36,7 +37,7 @@ from validation.engine.common import (
     Finding,
     N,
 )
-from validation.engine.prepare import PreparedTable
+from validation.engine.prepare import PARALLEL_ROWS, PreparedTable
 from validation.engine.registry import PARENT_COLUMNS, TABLE_RULES, Check, TableView
 from validation.model import ROW, UploadContext
 
@@ -284,12 +285,11 @@ def run_records(
     results: dict[str, TableResult] = {}
     links: dict[str, ParentLink | None] = {}
     names = [n for n in DATASET.tables if n in tables and n != "Header"]
+
     # Row rules first (they never depend on another row's acceptance).
-    for i, name in enumerate(names):
+    def row_rules(name: str) -> tuple[TableResult, ParentLink | None]:
         p = tables[name]
-        if progress:
-            progress("validating", name, i / max(len(names), 1))
-        frame, links[name] = with_parent_values(p, tables)
+        frame, link = with_parent_values(p, tables)
         view_p = dataclasses.replace(p, frame=frame)
         view = TableView(view_p, tables, ctx, rp_start, rp_end)
         checks = generic_checks(view)
@@ -301,7 +301,17 @@ def run_records(
             if spec.table == name:
                 view.rule_id = rule_id
                 checks.extend(fn(view))
-        results[name] = TableResult(p, evaluate(view_p, checks))
+        return TableResult(p, evaluate(view_p, checks)), link
+
+    # Tables only read each other's prepared frames here, so a large submission checks them on a thread
+    # pool (polars releases the GIL); progress is still reported from this thread, in table order.
+    parallel = sum(tables[n].height for n in names) >= PARALLEL_ROWS and len(names) > 1
+    with ThreadPoolExecutor(max_workers=max(pl.thread_pool_size(), 2) if parallel else 1) as pool:
+        futures = [pool.submit(row_rules, name) for name in names]
+        for i, (name, future) in enumerate(zip(names, futures, strict=True)):
+            if progress:
+                progress("validating", name, i / max(len(names), 1))
+            results[name], links[name] = future.result()
 
     # Parent resolution and cascade, level by level (spec 6.2 item 5).
     for name in LEVEL_ORDER:
