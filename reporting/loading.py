@@ -54,13 +54,18 @@ class _ChunkStream(io.RawIOBase):
     def __init__(self, chunks: Iterator[bytes]) -> None:
         self._chunks = chunks
         self._view = memoryview(b"")
+        self.error: BaseException | None = None  # raised while producing a chunk (see ``_copy``)
 
     def readable(self) -> bool:
         return True
 
     def read(self, size: int = -1) -> bytes:  # type: ignore[override]
         while not self._view:
-            chunk = next(self._chunks, None)
+            try:
+                chunk = next(self._chunks, None)
+            except BaseException as exc:
+                self.error = exc
+                raise
             if chunk is None:
                 return b""
             self._view = memoryview(chunk)
@@ -148,10 +153,18 @@ def _copy(db_table: str, frame: pl.DataFrame) -> None:
         f"COPY {connection.ops.quote_name(db_table)} ({_db_columns(frame)}) "
         "FROM STDIN WITH (FORMAT csv, HEADER false)"
     )
-    with connection.cursor() as cursor, connection.wrap_database_errors:
-        # The raw psycopg2 cursor; wrap_database_errors turns its errors into django.db ones
-        # (so OperationalError stays a transient error for the task's retry logic).
-        cursor.cursor.copy_expert(sql, _ChunkStream(_ahead(_csv_chunks(frame))), size=1024 * 1024)
+    stream = _ChunkStream(_ahead(_csv_chunks(frame)))
+    try:
+        with connection.cursor() as cursor, connection.wrap_database_errors:
+            # The raw psycopg2 cursor; wrap_database_errors turns its errors into django.db ones
+            # (so OperationalError stays a transient error for the task's retry logic).
+            cursor.cursor.copy_expert(sql, stream, size=1024 * 1024)
+    except Exception:
+        # psycopg2 reports an error raised while reading the stream as a cancelled query (a
+        # django.db OperationalError, "transient"): raise the producer's own error instead.
+        if stream.error is not None:
+            raise stream.error from None
+        raise
 
 
 def _insert(db_table: str, frame: pl.DataFrame) -> None:

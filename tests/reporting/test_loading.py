@@ -481,3 +481,54 @@ def test_bulk_load_speed(sub) -> None:  # type: ignore[no-untyped-def]
         f"reload {reload_seconds:.1f} s; read back {appts.height:,} Appointment rows in {read_seconds:.1f} s; "
         + ", ".join(f"{t} {n:,}" for t, n in loaded.items())
     )
+
+
+# ------------------------------------------------------------------------------ COPY prefetch thread
+
+
+def test_prefetch_keeps_order_and_stops_with_the_consumer() -> None:
+    """``_ahead`` yields every chunk in order; a consumer that stops early stops the producer too."""
+    import threading
+
+    assert list(loading._ahead(iter([b"a", b"b", b"c"]), depth=1)) == [b"a", b"b", b"c"]
+    produced: list[int] = []
+
+    def endless():  # type: ignore[no-untyped-def]
+        i = 0
+        while True:
+            produced.append(i)
+            yield str(i).encode()
+            i += 1
+
+    ahead = loading._ahead(endless(), depth=2)
+    assert next(ahead) == b"0"
+    ahead.close()  # what happens when COPY fails and drops its stream
+    assert not [t for t in threading.enumerate() if t.name == "copy-csv"]
+    assert len(produced) <= 5
+
+
+def test_prefetch_passes_producer_errors_on() -> None:
+    def broken():  # type: ignore[no-untyped-def]
+        yield b"x"
+        raise RuntimeError("polars failed")
+
+    ahead = loading._ahead(broken())
+    assert next(ahead) == b"x"
+    with pytest.raises(RuntimeError, match="polars failed"):
+        next(ahead)
+
+
+@pytest.mark.skipif(not IS_PG, reason="PostgreSQL only")
+def test_csv_error_mid_copy_loads_nothing(sub) -> None:  # type: ignore[no-untyped-def]
+    """An error while the CSV is produced ends the COPY and rolls the whole load back."""
+    frames = {"Person": table_frame("Person", [{"LPTID": f"P{i}"} for i in range(10)])}
+    real = loading._csv_chunks
+
+    def failing(frame):  # type: ignore[no-untyped-def]
+        yield from real(frame)
+        raise RuntimeError("disk full")
+
+    with mock.patch.object(loading, "_csv_chunks", failing), pytest.raises(RuntimeError, match="disk full"):
+        accepted_rows_load(submission_id=sub.pk, frames=frames)
+    assert not AcceptedPerson.objects.filter(submission=sub).exists()
+    assert not AcceptedDataLoad.objects.filter(submission=sub).exists()
