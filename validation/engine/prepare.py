@@ -1,9 +1,18 @@
 """Normalisation of a table's values (spec 4.5) and each column's own checks (spec 6.2 item 2).
 
 ``prepare_table`` turns a ``RawTable`` of positional String columns into a frame with, per spec column ``C``:
-``C`` (value as received after trimming, null when blank), ``C.n`` (normalised value), ``C.e0``, ``C.e1`` ...
-(the column's own checks in precedence order: length/number/date, format, code list, range), ``C.ok``
-(populated and passing every check) and ``C.d`` / ``C.x`` (typed value of a valid date / number).
+``C`` (value as received after trimming, null when blank), ``C.n`` (normalised value), ``C.ok`` (populated and
+passing every check), ``C.d`` / ``C.x`` (typed value of a valid date / number) and either ``C.e0``, ``C.e1`` ...
+(the column's own checks in precedence order: length/number/date, format, code list, range) or ``C.c``.
+
+Performance (issue #4): every one of these depends on the value alone. A column with fewer distinct values
+than half its rows (codes, dates, scores: most of them) is computed once per distinct value and spread over the
+rows by a code per row (``C.c``, kept in the frame); its checks are then lists of failing codes
+(``PreparedTable.step_codes``) instead of ``C.e<i>`` flags, and ``PreparedTable.code_values`` lets rules test
+codes instead of strings (``TableView.code_in``, ``TableView.key``). ID-like columns are computed row by row.
+``C`` and ``C.n`` reuse the raw string array when trimming/normalising changes nothing (blank values become
+nulls through a validity mask), and every column of the frame is in one chunk (a frame mixing chunk layouts is
+copied whole by each later ``select``).
 """
 
 from __future__ import annotations
