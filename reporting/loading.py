@@ -28,7 +28,7 @@ import io
 import queue
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import polars as pl
 from django.db import connection, transaction
@@ -72,6 +72,62 @@ class _ChunkStream(io.RawIOBase):
         n = len(self._view) if size is None or size < 0 else size
         out, self._view = self._view[:n], self._view[n:]
         return out.tobytes()
+
+
+class FramesAhead(Mapping[str, pl.DataFrame]):
+    """``{table: frame}`` filled by a thread from ``source`` (``(table, frame)`` pairs, such as
+    ``reporting.derived.derive_iter``), so the loader can store a table while the next is computed.
+
+    ``names`` are the tables ``source`` gives, in its order: iteration gives them without waiting;
+    ``frames[t]`` waits until ``t`` is ready. An error in ``source`` is raised by the read that waits
+    for a table that will never come (and by ``wait``'s caller checking ``error``).
+    """
+
+    def __init__(self, names: Iterable[str], source: Iterator[tuple[str, pl.DataFrame]]) -> None:
+        self._names = list(names)
+        self._frames: dict[str, pl.DataFrame] = {}
+        self._done = False
+        self.error: BaseException | None = None
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, args=(source,), name="frames-ahead", daemon=True)
+        self._thread.start()
+
+    def _run(self, source: Iterator[tuple[str, pl.DataFrame]]) -> None:
+        try:
+            for name, frame in source:
+                with self._cond:
+                    self._frames[name] = frame
+                    self._cond.notify_all()
+        except BaseException as exc:  # handed to the readers
+            self.error = exc
+        finally:
+            with self._cond:
+                self._done = True
+                self._cond.notify_all()
+
+    def __getitem__(self, name: str) -> pl.DataFrame:
+        with self._cond:
+            self._cond.wait_for(lambda: name in self._frames or self._done)
+            if name in self._frames:
+                return self._frames[name]
+            if self.error is not None:
+                raise self.error
+            raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def wait(self) -> bool:
+        """Wait until ``source`` is exhausted; True unless it raised."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._done)
+        return self.error is None
 
 
 def _prepared(table: str, frame: pl.DataFrame, submission_id: int) -> pl.DataFrame:
@@ -182,7 +238,8 @@ def accepted_rows_load(*, submission_id: int, frames: Mapping[str, pl.DataFrame]
 
     Idempotent: the submission's earlier rows (every table) are deleted first, in the same transaction,
     so a re-run replaces them and a failure leaves what was there before. Tables missing from
-    ``frames`` get no rows and are not listed as loaded.
+    ``frames`` get no rows and are not listed as loaded. Tables are stored in ``frames``' order (a
+    ``FramesAhead``: as they become ready); the result lists them in section 3 order.
     """
     unknown = [t for t in frames if t not in ACCEPTED_MODELS]
     if unknown:
@@ -194,14 +251,14 @@ def accepted_rows_load(*, submission_id: int, frames: Mapping[str, pl.DataFrame]
     for model in ACCEPTED_MODELS.values():
         model._default_manager.filter(submission_id=submission_id).delete()
     write = _copy if connection.vendor == "postgresql" else _insert
-    loaded: dict[str, int] = {}
-    for table, model in ACCEPTED_MODELS.items():
-        if table not in frames:
-            continue
+    rows: dict[str, int] = {}
+    for table in frames:  # the caller's order (a FramesAhead: the order its tables become ready)
         frame = _prepared(table, frames[table], submission_id)
         if frame.height:
-            write(model._meta.db_table, frame)
-        loaded[table] = frame.height
+            write(ACCEPTED_MODELS[table]._meta.db_table, frame)
+        rows[table] = frame.height
+        del frame
+    loaded = {table: rows[table] for table in ACCEPTED_MODELS if table in rows}
     derived = any(
         table in frames and all(c in frames[table].columns for c in columns)
         for table, columns in DERIVED_COLUMNS.items()

@@ -21,7 +21,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -79,6 +79,20 @@ class Phases:
         t, c = time.perf_counter(), time.thread_time()
         try:
             return fn(*args, **kwargs)
+        finally:
+            self.timings[name] = {
+                "s": round(time.perf_counter() - t, 3),
+                "cpu": round(time.thread_time() - c, 3),
+                "rss_mb": _status_mb("VmRSS"),
+                "peak_mb": _status_mb("VmHWM"),
+            }
+
+    def iter(self, name: str, items: Iterable[T]) -> Iterator[T]:
+        """``items`` timed as phase ``name`` by whichever thread consumes them (first item to exhaustion);
+        ``cpu`` is that thread's own CPU time."""
+        t, c = time.perf_counter(), time.thread_time()
+        try:
+            yield from items
         finally:
             self.timings[name] = {
                 "s": round(time.perf_counter() - t, 3),

@@ -24,10 +24,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from reporting.artefacts import commissioner_counts, write_submission_artefacts
-from reporting.derived import derive
+from reporting.derived import derive_iter, derived_table_order
 from reporting.dq import pathway_continuity
 from reporting.dq_selectors import previous_open_serviceids
-from reporting.loading import accepted_rows_load
+from reporting.loading import FramesAhead, accepted_rows_load
 from validation.api import validate_file
 from validation.model import UploadContext
 
@@ -134,31 +134,43 @@ def process_submission(self, submission_id: int) -> str:  # type: ignore[no-unty
                 progress=progress,
             )
         progress("loading", None, 0.0)
-        derived = None
+        derived: FramesAhead | None = None
         if result.outcome.successful and result.accepted:
             # Spec 9.1: derived items straight after validation, stored with the accepted rows. Before
             # the final status: a crash here leaves no live submission with half its rows (the load is
             # one transaction and replaces any rows of an earlier attempt). The pre-deadline extract
-            # (10.3) keeps the submitted columns only.
-            with phases("derive"):
-                derived = derive(
-                    result.accepted,
-                    period=submission.period,
-                    provider=submission.organisation.code,
-                    key=settings.PSEUDONYM_KEY.encode(),
-                )
-        # The files (report, extract, ...) need no database: a thread writes them while the accepted
-        # rows are loaded here (the COPY mostly waits for PostgreSQL; the derive before it keeps both
-        # cores busy on its own), and is joined before the final status is recorded.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="artefacts") as pool:
-            artefacts_job = pool.submit(
-                phases.in_thread,
+            # (10.3) keeps the submitted columns only. A thread derives the tables one by one while the
+            # load below stores each as soon as it is ready.
+            derived = FramesAhead(
+                derived_table_order(result.accepted),
+                phases.iter(
+                    "derive",
+                    derive_iter(
+                        result.accepted,
+                        period=submission.period,
+                        provider=submission.organisation.code,
+                        key=settings.PSEUDONYM_KEY.encode(),
+                    ),
+                ),
+            )
+        prefix = services.artefact_prefix(submission)
+
+        def write_artefacts(deriving: FramesAhead | None) -> dict[str, str]:
+            # The files (report, extract, ...) need no database. They are written once the derived items
+            # (CPU-bound) are done, while the COPY load mostly waits for PostgreSQL.
+            if deriving is not None and not deriving.wait():
+                return {}  # the load raises the derive's error
+            del deriving
+            return phases.in_thread(
                 "artefacts",
                 write_submission_artefacts,
                 result,
                 submission_id=submission.submission_id,
-                prefix=services.artefact_prefix(submission),
+                prefix=prefix,
             )
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="artefacts") as pool:
+            artefacts_job = pool.submit(write_artefacts, derived)
             if derived is not None:
                 with phases("load"):
                     accepted_rows_load(submission_id=submission_id, frames=derived)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 
 import polars as pl
@@ -491,6 +491,41 @@ def derive_referral(
 
 
 # -------------------------------------------------------------------------------------------- entry
+DERIVED_TABLES = ("Person", "Appointment", "Referral")  # in the order derive_iter gives them
+
+
+def derived_table_order(tables: Mapping[str, pl.DataFrame]) -> list[str]:
+    """The tables ``derive_iter`` gives, in its order: the input tables it passes through unchanged (input
+    order), then Person, Appointment, Referral."""
+    return [name for name in tables if name not in DERIVED_TABLES] + list(DERIVED_TABLES)
+
+
+def derive_iter(
+    tables: Mapping[str, pl.DataFrame], *, period: str, provider: str, key: bytes
+) -> Iterator[tuple[str, pl.DataFrame]]:
+    """The tables of ``derive`` one at a time, each as soon as it is ready (``derived_table_order``), so a
+    caller can store one while the next is being derived. Same frames as ``derive``."""
+    provider = provider.strip().upper()
+    _, rp_end = period_bounds(period)
+    for name, frame in tables.items():
+        if name not in DERIVED_TABLES:
+            yield name, frame
+    person_in = _frame(tables, "Person")
+    referral_in = _frame(tables, "Referral")
+    appt_in = _frame(tables, "Appointment")
+    pauses_in = _frame(tables, "WaitingTimePause")
+
+    person = derive_person(person_in, period=period, provider=provider, key=key)
+    yield "Person", person
+    appointment, work = _appointment_work(appt_in, referral_in, rp_end)
+    yield "Appointment", appointment
+    del appointment
+    referral = derive_referral(
+        referral_in, person, work, pauses_in, period=period, provider=provider, key=key
+    )
+    yield "Referral", referral
+
+
 def derive(
     tables: Mapping[str, pl.DataFrame], *, period: str, provider: str, key: bytes
 ) -> dict[str, pl.DataFrame]:
@@ -500,21 +535,8 @@ def derive(
     get the columns of 10.4 appended. Missing Person/Referral/Appointment/WaitingTimePause tables are read
     as empty.
     """
-    provider = provider.strip().upper()
-    _, rp_end = period_bounds(period)
-    person_in = _frame(tables, "Person")
-    referral_in = _frame(tables, "Referral")
-    appt_in = _frame(tables, "Appointment")
-    pauses_in = _frame(tables, "WaitingTimePause")
-
-    person = derive_person(person_in, period=period, provider=provider, key=key)
-    appointment, work = _appointment_work(appt_in, referral_in, rp_end)
-    referral = derive_referral(
-        referral_in, person, work, pauses_in, period=period, provider=provider, key=key
-    )
-    out: dict[str, pl.DataFrame] = {}
-    for name, frame in tables.items():
-        out[name] = {"Person": person, "Referral": referral, "Appointment": appointment}.get(name, frame)
-    for name, frame in (("Person", person), ("Referral", referral), ("Appointment", appointment)):
-        out.setdefault(name, frame)
+    ready = dict(derive_iter(tables, period=period, provider=provider, key=key))
+    out: dict[str, pl.DataFrame] = {name: ready[name] for name in tables}
+    for name in ("Person", "Referral", "Appointment"):
+        out.setdefault(name, ready[name])
     return out

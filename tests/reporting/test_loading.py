@@ -532,3 +532,37 @@ def test_csv_error_mid_copy_loads_nothing(sub) -> None:  # type: ignore[no-untyp
         accepted_rows_load(submission_id=sub.pk, frames=frames)
     assert not AcceptedPerson.objects.filter(submission=sub).exists()
     assert not AcceptedDataLoad.objects.filter(submission=sub).exists()
+
+
+def test_frames_ahead_gives_each_table_when_ready_and_passes_errors_on() -> None:
+    import threading
+
+    gate = threading.Event()
+
+    def source():  # type: ignore[no-untyped-def]
+        yield "Person", pl.DataFrame({"a": [1]})
+        gate.wait(5)
+        yield "Referral", pl.DataFrame({"a": [2]})
+        raise RuntimeError("derive failed")
+
+    frames = loading.FramesAhead(["Person", "Referral", "Appointment"], source())
+    assert list(frames) == ["Person", "Referral", "Appointment"] and "Referral" in frames  # no waiting
+    assert frames["Person"]["a"][0] == 1  # ready before Referral is
+    gate.set()
+    assert frames["Referral"]["a"][0] == 2
+    with pytest.raises(RuntimeError, match="derive failed"):
+        frames["Appointment"]
+    assert frames.wait() is False
+
+
+def test_load_from_frames_ahead_lists_tables_in_section_order(sub) -> None:  # type: ignore[no-untyped-def]
+    from reporting.derived import derive_iter, derived_table_order
+
+    tables = small_idb()
+    frames = loading.FramesAhead(
+        derived_table_order(tables), derive_iter(tables, period="2017-11", provider="TSTP1", key=b"k")
+    )
+    loaded = accepted_rows_load(submission_id=sub.pk, frames=frames)
+    assert list(loaded) == [t for t in DATASET.tables if t in tables]
+    assert data_selectors.accepted_tables(submission=sub) == loaded  # (jsonb keeps no key order)
+    assert data_selectors.accepted_load_is_derived(submission=sub)
