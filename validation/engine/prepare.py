@@ -10,6 +10,7 @@ than half its rows (codes, dates, scores: most of them) is computed once per dis
 rows by a code per row (``C.c``, kept in the frame); its checks are then lists of failing codes
 (``PreparedTable.step_codes``) instead of ``C.e<i>`` flags, and ``PreparedTable.code_values`` lets rules test
 codes instead of strings (``TableView.code_in``, ``TableView.key``). ID-like columns are computed row by row.
+Its number ``C.x`` is not spread over the rows (one rule reads one of them: ``TableView.num``).
 ``C`` and ``C.n`` reuse the raw string array when trimming/normalising changes nothing (blank values become
 nulls through a validity mask), and every column of the frame is in one chunk (a frame mixing chunk layouts is
 copied whole by each later ``select``).
@@ -196,7 +197,8 @@ class PreparedTable:
     bindings: dict[str, ColumnBinding] = field(default_factory=dict)
     # column -> per check of the column, the codes (``C.c``) whose first failing check it is
     step_codes: dict[str, list[list[int]]] = field(default_factory=dict)
-    # column -> ``C.n`` and ``C.ok`` per code (row i is code i), for columns prepared per distinct value
+    # column -> ``C.n``, ``C.ok`` (and ``C.x``) per code (row i is code i), for columns prepared per distinct
+    # value; such a column has no ``C.x`` in the frame
     code_values: dict[str, pl.DataFrame] = field(default_factory=dict)
 
     @property
@@ -472,10 +474,14 @@ def prepare_table(
         if src.codes is not None:
             columns.append(src.codes.alias(name + CODE))
             codes = _first_failing_codes(src.values, fails)
-            code_values[name] = src.values.select(name + N, name + OK)
+            code_values[name] = src.values.select(
+                name + N, name + OK, *[c for c in (name + X,) if c in src.values.columns]
+            )
         for s in src.values.get_columns():
             if s.name in (name, name + N) or (src.codes is not None and s.name in fails):
                 continue
+            if src.codes is not None and s.name == name + X:
+                continue  # read through TableView.num, per code, by the few rules that need it
             columns.append(src.spread(s))
         return columns, codes
 

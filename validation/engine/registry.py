@@ -62,6 +62,9 @@ class TableView:
 
     def num(self, col: str) -> pl.Expr:
         """Number of a valid numeric value, else null."""
+        per_code = self.prepared.code_values.get(col)
+        if per_code is not None and col + X in per_code.columns:
+            return pl.lit(per_code.get_column(col + X)).gather(pl.col(col + CODE))
         return pl.col(col + X)
 
     def code_in(self, col: str, codes: Iterable[str]) -> pl.Expr:
