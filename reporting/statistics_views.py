@@ -82,8 +82,8 @@ def statistics_index(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def statistics_period(request: HttpRequest, period: str) -> HttpResponse:
-    runs = {s: output_selectors.statistics_run_get(period=period, status=s) for s in STATUSES}
-    runs = {s: r for s, r in runs.items() if r is not None}
+    found = {s: output_selectors.statistics_run_get(period=period, status=s) for s in STATUSES}
+    runs = {s: r for s, r in found.items() if r is not None}
     if not runs:
         raise Http404("No statistics for this reporting period")
     user: User = request.user  # type: ignore[assignment]

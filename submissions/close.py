@@ -130,6 +130,7 @@ def post_deadline_run(*, window_id: int, now: datetime | None = None) -> str:
     if run is None:
         return state
     started = run.started_at
+    assert started is not None  # set by _claim
     try:
         outputs = post_deadline_process(window=run.window)
     except Exception as exc:

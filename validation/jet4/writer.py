@@ -313,7 +313,7 @@ def encode_row(layout: Layout, cells: Sequence[bytes | bool | None]) -> bytes:
     for col, off, size in layout.fixed:
         cell = cells[col]
         if cell is not None:
-            fixed[off : off + size] = cell  # type: ignore[index]
+            fixed[off : off + size] = cell  # type: ignore[assignment]  # fixed columns hold bytes
             mask[col >> 3] |= 1 << (col & 7)
     for col in layout.booleans:
         if cells[col]:
@@ -909,5 +909,5 @@ def _update_indexes(f: _File, objects: _SystemTable, aces: _SystemTable) -> None
         (INDEX_LEAF_OBJECTS_PARENT_NAME, by_name),
         (INDEX_LEAF_ACES_OBJECT_ID, by_ace),
     ):
-        page = bytes(f.base[number])
-        f.base[number][:] = build_leaf(page, leaf_entries(page) + new)
+        leaf = bytes(f.base[number])
+        f.base[number][:] = build_leaf(leaf, leaf_entries(leaf) + new)

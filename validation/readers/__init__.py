@@ -73,7 +73,7 @@ def read_file(
     if size == 0 or size > max_upload_bytes:
         return _reject(kind, "FILE004")
     own_dir = work_dir is None
-    tmp = Path(tempfile.mkdtemp(prefix="iapt-read-")) if own_dir else Path(work_dir)
+    tmp = Path(tempfile.mkdtemp(prefix="iapt-read-")) if work_dir is None else Path(work_dir)
     try:
         if kind == "mdb":
             return ReadResult(kind=kind, tables=read_access(path, dataset=dataset, work_dir=tmp))

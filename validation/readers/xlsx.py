@@ -19,6 +19,7 @@ import re
 import zipfile
 from datetime import date, datetime, time, timedelta
 from pathlib import Path, PurePosixPath
+from typing import Any
 from xml.etree import ElementTree
 
 import polars as pl
@@ -211,9 +212,7 @@ def read_xlsx(path: Path, *, dataset: DataSet | None) -> list[RawTable]:
     return tables
 
 
-def _table(
-    name: str, source: str, rows: list[list[object]], dataset: DataSet | None, epoch: date
-) -> RawTable:
+def _table(name: str, source: str, rows: list[list[Any]], dataset: DataSet | None, epoch: date) -> RawTable:
     if not rows:
         return empty_table(name, source)
     header_row = rows[0]

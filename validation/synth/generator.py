@@ -8,6 +8,7 @@ and every referral is active in the RP (open, or discharged in it).
 from __future__ import annotations
 
 import calendar
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -244,7 +245,7 @@ def _year_month(days: np.ndarray, months_back: np.ndarray) -> pl.Series:
     ).to_series()
 
 
-def _frame(table: str, cols: dict[str, pl.Series | np.ndarray], n: int) -> pl.DataFrame:
+def _frame(table: str, cols: Mapping[str, object], n: int) -> pl.DataFrame:
     """Frame with every column of ``table`` in spec order, all String; absent columns are blank."""
     out = {}
     for spec in TABLES[table]["columns"]:

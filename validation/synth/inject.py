@@ -16,6 +16,7 @@ is one duplicated pair and every row of the pair is listed.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import NamedTuple
@@ -198,8 +199,8 @@ class Ctx:
     def fresh_key(self, prefix: str) -> str:
         return f"{prefix}{self.serial():06d}"
 
-    def children_of(self, table: str, keys: pl.Series | list) -> set:
-        out: set = set()
+    def children_of(self, table: str, keys: pl.Series | list) -> builtins.set:  # `set` is a method here
+        out: builtins.set = set()
         for child, fk in CHILDREN.get(table, ()):
             if child in self.t:
                 out.update(self.t[child].filter(pl.col(fk).is_in(list(keys)))[fk].to_list())
@@ -1437,13 +1438,13 @@ def inject_errors(
     ctx = Ctx(tables, period, org, seed)
     plan: dict[tuple[str, str | None], int] = {}
     for key, count in inject.items():
-        rule, _, col = key.partition("@")
+        rule, _, column = key.partition("@")
         rule = rule.strip().upper()
         if rule not in SUPPORTED_RULES:
             raise InjectionError(f"rule {rule} cannot be injected; supported: {', '.join(SUPPORTED_RULES)}")
-        if col and col not in REGISTRY.get(rule, (None, ()))[1]:
-            raise InjectionError(f"{rule} cannot be planted on column {col}")
-        plan[(rule, col or None)] = plan.get((rule, col or None), 0) + int(count)
+        if column and column not in REGISTRY.get(rule, (None, ()))[1]:
+            raise InjectionError(f"{rule} cannot be planted on column {column}")
+        plan[(rule, column or None)] = plan.get((rule, column or None), 0) + int(count)
     if error_rate:
         if not 0 <= error_rate <= 1:
             raise InjectionError("error_rate must be between 0 and 1")

@@ -9,6 +9,7 @@ import zipfile
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import xlsxwriter
@@ -66,7 +67,7 @@ def write_xlsx(tables: dict[str, pl.DataFrame], path: str | Path) -> Path:
                 ws.write_string(0, j, c)
             if frame.height == 0:
                 continue
-            series = []
+            series: list[tuple[str, list[Any], list[Any] | None]] = []
             for c, k in zip(cols, kinds, strict=True):
                 s = frame[c].cast(pl.String)
                 if k == "date":
@@ -76,12 +77,12 @@ def write_xlsx(tables: dict[str, pl.DataFrame], path: str | Path) -> Path:
                     series.append((k, s.to_list(), None))
             for i in range(frame.height):
                 row = i + 1
-                for j, (k, raw, parsed) in enumerate(series):
+                for j, (k, raw, dates) in enumerate(series):
                     v = raw[i]
                     if v is None:
                         continue
-                    if k == "date" and parsed[i] is not None and parsed[i].year >= 1900:
-                        ws.write_datetime(row, j, parsed[i], date_fmt)
+                    if k == "date" and dates is not None and dates[i] is not None and dates[i].year >= 1900:
+                        ws.write_datetime(row, j, dates[i], date_fmt)
                     elif v == "":
                         continue
                     else:
@@ -125,7 +126,7 @@ def mdb_column_plan(table: str, frame: pl.DataFrame) -> list[tuple[str, str, int
     in that column (e.g. "1.5" in a Long Integer).
     """
     spec = {c[0]: c for c in TABLES.get(table, {}).get("columns", ())}
-    plan = []
+    plan: list[tuple[str, str, int | None, list[int]]] = []
     for name in frame.columns:
         col = spec.get(name)
         ctype = col[1] if col else "text"
@@ -168,7 +169,9 @@ def write_mdb(
 
     if unrepresentable not in ("error", "null", "text"):
         raise ValueError(f"unrepresentable={unrepresentable!r}: use error, null or text")
-    defs, data, report = [], {}, {}
+    defs: list[TableDef] = []
+    data: dict[str, Any] = {}
+    report: dict[str, Any] = {}
     for table, frame in tables.items():
         plan = mdb_column_plan(table, frame)
         columns, converters = [], []
@@ -200,10 +203,10 @@ def write_mdb(
         series = []
         for (name, _, _, _), kind in zip(plan, converters, strict=True):
             values = frame[name].cast(pl.String).to_list()
-            bad = bad_by_col[name]
+            bad_rows = bad_by_col[name]
             out: list = []
             for i, v in enumerate(values):
-                if v is None or i in bad or (v == "" and kind != "text" and kind != "memo"):
+                if v is None or i in bad_rows or (v == "" and kind != "text" and kind != "memo"):
                     out.append(None)
                 elif kind == "long":
                     out.append(int(v))
