@@ -2,8 +2,13 @@
 
 Passes over a file already on disk (the ZIP entry is streamed to a temp file first):
 
-1. a chunked strict UTF-8 decode (a leading BOM is tolerated);
-2. the structure check: the field count of every record. An unterminated quote, a quote followed by anything
+1. a chunked strict UTF-8 decode (a leading BOM is tolerated); the same pass counts line ends and commas of a
+   file without any quote character whose CRs are all in CRLFs and whose last line ends: such a file's records
+   are its lines and their field counts their commas + 1, so when the commas add up to the header's on every
+   line and polars returns as many rows as lines, each as wide as the header (it refuses a line with more
+   fields, and a line with fewer would need another with more), every record has the header's field count and
+   pass 2 is skipped (a quarter of the reading cost of a 1 M-row package);
+2. otherwise the structure check: the field count of every record. An unterminated quote, a quote followed by anything
    but a separator or line end, or a record whose field count differs from the header's is FILE007. An empty
    line (``[]``) is a fully blank row, not an error. The count is vectorised (numpy over 4 MiB chunks, see
    ``_scan_field_counts``) and reproduces the standard-library ``csv`` module (``strict=True``) exactly for
@@ -48,6 +53,37 @@ def check_utf8(path: Path) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _utf8_and_plain_counts(path: Path) -> tuple[bool, tuple[int, int] | None]:
+    """One pass: is the file valid UTF-8 (as ``check_utf8``), and, when it has no quote character and
+    every CR is part of a CRLF, its (lines, commas): such a file's records are its lines and each record's
+    fields are its commas + 1, so nothing more needs counting when every line holds the header's commas."""
+    dec = codecs.getincrementaldecoder("utf-8")("strict")
+    plain, lines, commas, crs, crlfs, last = True, 0, 0, 0, 0, b""
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(_CHUNK):
+                dec.decode(chunk)
+                if plain:
+                    if b'"' in chunk:
+                        plain = False
+                    else:
+                        lines += chunk.count(b"\n")
+                        commas += chunk.count(b",")
+                        if b"\r" in chunk:
+                            crs += chunk.count(b"\r")
+                            crlfs += chunk.count(b"\r\n")
+                        if last == b"\r" and chunk[:1] == b"\n":
+                            crlfs += 1
+                last = chunk[-1:]
+            dec.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False, None
+    if not plain or crs != crlfs or last != b"\n":
+        # (polars drops a trailing comma on a last line without a line end: no shortcut then)
+        return True, None
+    return True, (lines, commas)
 
 
 def _has_content(path: Path) -> bool:
@@ -213,9 +249,34 @@ def read_csv_table(path: Path, *, name: str, source: str) -> RawTable:
     """Read one CSV entry. Raises CsvInvalid (FILE007) when it is not valid UTF-8 CSV."""
     if not _has_content(path):
         return empty_table(name, source)
-    if not check_utf8(path):
+    utf8, plain = _utf8_and_plain_counts(path)
+    if not utf8:
         raise CsvInvalid("not valid UTF-8")
+    header: list[str] = []
+    frame: pl.DataFrame | None = None
+    counts: Counter[int] | None = None
+    if plain is not None:
+        # No quotes, CRs only in CRLFs: when the commas add up to the header's on every line, polars finding
+        # as many rows as lines, each as wide as the header, means every record has the header's field count
+        # (polars refuses a line with more fields; one with fewer would need another with more).
+        header = _header_fields(path)
+        lines, commas = plain
+        if header and commas == (len(header) - 1) * lines:
+            frame = _frame_with_polars(path)
+            if frame is not None and frame.width == len(header) and frame.height == lines:
+                counts = Counter({len(header): lines - 1})
+            else:
+                frame = None
+    if counts is None:
+        header, counts, frame = _checked_frame(path)
+    return _finish(path, name, source, header, counts, frame)
+
+
+def _checked_frame(path: Path) -> tuple[list[str], Counter[int], pl.DataFrame | None]:
+    """Header, field counts (vectorised scan or the csv module) and the polars frame (None if refused)."""
     scanned = _scan_field_counts(path)
+    frame: pl.DataFrame | None = None
+    header: list[str] = []
     if scanned is not None and scanned.size:
         header = _header_fields(path)
         if len(header) != int(scanned[0]):
@@ -232,6 +293,12 @@ def read_csv_table(path: Path, *, name: str, source: str) -> RawTable:
                 header, counts = _record_counts(path)
             finally:
                 frame = parsed.result()
+    return header, counts, frame
+
+
+def _finish(
+    path: Path, name: str, source: str, header: list[str], counts: Counter[int], frame: pl.DataFrame | None
+) -> RawTable:
     width = len(header)
     if width == 0:
         # An empty first line: a header of one blank name (an empty line is one empty field).
