@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from validation.dataset.schema import DataSet
@@ -28,7 +29,7 @@ from validation.readers.common import BadZipContent, CannotOpen, CsvInvalid, emp
 from validation.readers.csvfile import read_csv_table
 from validation.readers.limits import MAX_UNZIPPED_BYTES, MAX_UPLOAD_BYTES
 from validation.readers.xlsx import read_xlsx
-from validation.readers.zippkg import Extractor, open_package
+from validation.readers.zippkg import Entry, Extractor, open_package
 
 __all__ = [
     "ACCESS_TYPES_ALLOWED",
@@ -106,26 +107,51 @@ def _read_zip(path: Path, *, dataset: DataSet | None, max_unzipped_bytes: int, w
             idb_path.unlink(missing_ok=True)
             return ReadResult(kind="mdb", tables=tables)
         table_names = set(dataset.tables) if dataset is not None else set()
-        # Extract everything first: a corrupt entry (FILE005) ends the stage before any FILE007.
-        extracted: list[tuple[str, str, Path | None]] = []
-        for i, entry in enumerate(package.csv_entries):
-            if entry.stem in table_names:
-                extracted.append(
-                    (entry.stem, entry.file_name, extractor.extract(entry, entry_dir / f"{i}.csv"))
-                )
-            else:
-                extracted.append((entry.stem, entry.file_name, None))
-    result = ReadResult(kind="csvzip")
-    for name, source, entry_path in extracted:
-        if entry_path is None:
-            # Not a table of section 3: the engine raises FILE015 and ignores the content.
-            result.tables.append(empty_table(name, source))
-            continue
-        try:
-            result.tables.append(read_csv_table(entry_path, name=name, source=source))
-        except CsvInvalid as exc:
-            log.info("FILE007 for %s: %s", source, exc)
-            result.findings.append(FileFinding(rule_id="FILE007", table=name, value=source))
-        finally:
-            entry_path.unlink(missing_ok=True)
+        wanted = [(i, e) for i, e in enumerate(package.csv_entries) if e.stem in table_names]
+        extracted: dict[int, Future[Path]] = {i: Future() for i, _ in wanted}
+
+        def extract(items: list[tuple[int, Entry]]) -> None:
+            for k, (i, entry) in enumerate(items):
+                try:
+                    extracted[i].set_result(extractor.extract(entry, entry_dir / f"{i}.csv"))
+                except BaseException as exc:
+                    extracted[i].set_exception(exc)
+                    for j, _ in items[k + 1 :]:  # after a failure in entry order: never waited for
+                        extracted[j].set_exception(exc)
+                    return
+
+        # The largest entry inflates on a thread of its own while the others are extracted in order on a
+        # second one and parsed here as each is ready (zlib and polars release the GIL).
+        largest = max(wanted, key=lambda w: w[1].info.file_size, default=None)
+        groups = [[w for w in wanted if w is not largest], [largest] if largest else []]
+        result = ReadResult(kind="csvzip")
+        error: Exception | None = None
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for group in groups:
+                if group:
+                    pool.submit(extract, group)
+            # Every entry is extracted before any finding counts: a corrupt entry (FILE005) ends the stage
+            # before any FILE007, whatever its place (the first failing one in entry order is raised).
+            for i, entry in enumerate(package.csv_entries):
+                if i not in extracted:
+                    # Not a table of section 3: the engine raises FILE015 and ignores the content.
+                    result.tables.append(empty_table(entry.stem, entry.file_name))
+                    continue
+                entry_path = extracted[i].result()
+                if error is not None:
+                    entry_path.unlink(missing_ok=True)
+                    continue
+                try:
+                    result.tables.append(read_csv_table(entry_path, name=entry.stem, source=entry.file_name))
+                except CsvInvalid as exc:
+                    log.info("FILE007 for %s: %s", entry.file_name, exc)
+                    result.findings.append(
+                        FileFinding(rule_id="FILE007", table=entry.stem, value=entry.file_name)
+                    )
+                except Exception as exc:  # raised once every entry is extracted
+                    error = exc
+                finally:
+                    entry_path.unlink(missing_ok=True)
+    if error is not None:
+        raise error
     return result

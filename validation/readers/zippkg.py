@@ -11,6 +11,7 @@ and an entry whose data does not match its header fails the CRC check, which is 
 
 from __future__ import annotations
 
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,6 +138,7 @@ class Extractor:
         self.zf = zf
         self.budget = max_unzipped_bytes
         self.written = 0
+        self._lock = threading.Lock()  # entries may be extracted on two threads
 
     def extract(self, entry: Entry, dest: Path) -> Path:
         try:
@@ -144,8 +146,10 @@ class Extractor:
                 remaining = entry.info.file_size
                 while chunk := src.read(_CHUNK):
                     remaining -= len(chunk)
-                    self.written += len(chunk)
-                    if remaining < 0 or self.written > self.budget:
+                    with self._lock:
+                        self.written += len(chunk)
+                        over = self.written > self.budget
+                    if remaining < 0 or over:
                         raise BadZipContent(f"entry {entry.file_name!r} inflates beyond its declared size")
                     out.write(chunk)
         except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as exc:
