@@ -64,7 +64,9 @@ def _utf8_and_plain_counts(path: Path) -> tuple[bool, tuple[int, int] | None]:
     try:
         with path.open("rb") as f:
             while chunk := f.read(_CHUNK):
-                dec.decode(chunk)
+                # An ASCII chunk is valid unless a sequence cut at the previous chunk's end is pending: its
+                # first byte tells.
+                dec.decode(chunk[:1] if chunk.isascii() else chunk)
                 if plain:
                     if b'"' in chunk:
                         plain = False
@@ -249,7 +251,14 @@ def read_csv_table(path: Path, *, name: str, source: str) -> RawTable:
     """Read one CSV entry. Raises CsvInvalid (FILE007) when it is not valid UTF-8 CSV."""
     if not _has_content(path):
         return empty_table(name, source)
-    utf8, plain = _utf8_and_plain_counts(path)
+    # polars parses (releasing the GIL) while the UTF-8 pass counts; the frame is used only once the file
+    # has passed the checks that would have let it be parsed.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        parsed = pool.submit(_frame_with_polars, path)
+        try:
+            utf8, plain = _utf8_and_plain_counts(path)
+        finally:
+            polars_frame = parsed.result()
     if not utf8:
         raise CsvInvalid("not valid UTF-8")
     header: list[str] = []
@@ -262,18 +271,21 @@ def read_csv_table(path: Path, *, name: str, source: str) -> RawTable:
         header = _header_fields(path)
         lines, commas = plain
         if header and commas == (len(header) - 1) * lines:
-            frame = _frame_with_polars(path)
+            frame = polars_frame
             if frame is not None and frame.width == len(header) and frame.height == lines:
                 counts = Counter({len(header): lines - 1})
             else:
                 frame = None
     if counts is None:
-        header, counts, frame = _checked_frame(path)
+        header, counts, frame = _checked_frame(path, polars_frame)
     return _finish(path, name, source, header, counts, frame)
 
 
-def _checked_frame(path: Path) -> tuple[list[str], Counter[int], pl.DataFrame | None]:
-    """Header, field counts (vectorised scan or the csv module) and the polars frame (None if refused)."""
+def _checked_frame(
+    path: Path, polars_frame: pl.DataFrame | None
+) -> tuple[list[str], Counter[int], pl.DataFrame | None]:
+    """Header, field counts (vectorised scan or the csv module) and the polars frame (``polars_frame``, the
+    file as ``_frame_with_polars`` parsed it; None when refused or when the counts are wrong)."""
     scanned = _scan_field_counts(path)
     frame: pl.DataFrame | None = None
     header: list[str] = []
@@ -284,15 +296,10 @@ def _checked_frame(path: Path) -> tuple[list[str], Counter[int], pl.DataFrame | 
     if scanned is not None and scanned.size:
         values, n = np.unique(scanned[1:], return_counts=True)
         counts: Counter[int] = Counter(dict(zip(values.tolist(), n.tolist(), strict=True)))
-        frame = _frame_with_polars(path) if not _wrong_counts(counts, max(len(header), 1)) else None
+        frame = polars_frame if not _wrong_counts(counts, max(len(header), 1)) else None
     else:
-        # polars parses (releasing the GIL) while the csv module checks the structure.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            parsed = pool.submit(_frame_with_polars, path)
-            try:
-                header, counts = _record_counts(path)
-            finally:
-                frame = parsed.result()
+        header, counts = _record_counts(path)
+        frame = polars_frame
     return header, counts, frame
 
 
