@@ -68,7 +68,9 @@ class RawTable:
     """One table, CSV entry or sheet as read from the file, before any normalisation.
 
     ``frame`` has one String column per header position, named ``c0``, ``c1``, ... (header names
-    may be blank or repeated, so they cannot be polars names), plus ``ROW``. Values are the text
+    may be blank or repeated, so they cannot be polars names), plus ``ROW``; the CSV reader gives a large
+    entry's columns with few distinct values as Categorical (over categories of their own, which may also
+    hold the header's name) instead of String. Values are the text
     as read (untrimmed); a NULL/empty cell is null or "". Fully blank rows may be present.
     """
 

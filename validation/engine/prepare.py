@@ -361,7 +361,13 @@ def _sources(raw: RawTable, table: Table, pos: dict[str, int], *, consume: bool)
         access_type = raw.access_types[pos[name]] if raw.access_types else None
         column = raw_columns.pop(name)  # the last reference when consuming: rechunking frees the original
         cats = codes = None
-        if name in by_value:
+        read_as_codes = isinstance(column.dtype, pl.Categorical)
+        if name in by_value and read_as_codes:
+            # Parsed as a Categorical over categories of its own (the CSV reader): those are the distinct
+            # values (and perhaps the header's name, which no row carries: its code is never used).
+            cats = column.dtype.categories.to_series()  # type: ignore[attr-defined]
+            codes = column.to_physical().cast(pl.UInt32)
+        elif name in by_value:
             # One hashing pass gives the distinct values and each row's code: a Categorical over categories
             # of its own (freed with it; the global ones never shrink).
             categories = pl.Categories.random()
@@ -369,6 +375,8 @@ def _sources(raw: RawTable, table: Table, pos: dict[str, int], *, consume: bool)
             cats = categories.to_series()
             codes = encoded.to_physical().cast(pl.UInt32)
             del encoded
+        if (cats is None or 2 * cats.len() > height) and read_as_codes:
+            column, cats, codes = column.cast(pl.String), None, None
         if cats is not None and codes is not None and 2 * cats.len() <= height:
             # Few distinct values (codes, dates, scores): computed once each, then gathered by row.
             assert not cats.has_nulls()
@@ -379,7 +387,12 @@ def _sources(raw: RawTable, table: Table, pos: dict[str, int], *, consume: bool)
         else:
             values = value_columns(column, col, bindings[name], access_type, header=header)
             codes = None
-        keep_raw = _raw_as_trimmed(column, values.get_column(_RAW), values.get_column(name), codes)
+        # (a column read as codes has no String column to keep: its values are spread from the distinct ones)
+        keep_raw = (
+            None
+            if read_as_codes and codes is not None
+            else _raw_as_trimmed(column, values.get_column(_RAW), values.get_column(name), codes)
+        )
         return _Source(values.drop(_RAW), codes, keep_raw)
 
     sources = _map(source, table.columns, parallel=height >= PARALLEL_ROWS)

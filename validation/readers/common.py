@@ -50,7 +50,14 @@ def empty_table(name: str, source: str) -> RawTable:
 def with_row_numbers(frame: pl.DataFrame, first: int = 1) -> pl.DataFrame:
     """Rename the positional columns to c0..cN (all String) and append the 1-based ROW column."""
     frame = frame.rename(dict(zip(frame.columns, col_names(frame.width), strict=True)))
-    frame = frame.with_columns(pl.all().cast(pl.String))
+    # (a Categorical column of the CSV reader stays so)
+    frame = frame.with_columns(
+        [
+            pl.col(c).cast(pl.String)
+            for c, dtype in frame.schema.items()
+            if not isinstance(dtype, pl.Categorical)
+        ]
+    )
     return frame.with_columns(pl.int_range(first, first + frame.height, dtype=pl.Int64).alias(ROW))
 
 

@@ -212,12 +212,36 @@ def _header_fields(path: Path) -> list[str]:
             raise CsvInvalid(f"CSV syntax error in the header: {exc}") from exc
 
 
-def _frame_with_polars(path: Path) -> pl.DataFrame | None:
+# A large entry's columns with few distinct values (codes, dates, scores) are parsed as Categorical, each over
+# categories of its own: the engine computes such a column once per distinct value anyway
+# (``validation.engine.prepare``), and parsing straight to codes spares it the String column and a hashing
+# pass. Decided, as the engine decides, on a sample of the first rows; a smaller entry stays String.
+CATEGORICAL_SAMPLE_ROWS = 20_000
+
+
+def _few_values_columns(path: Path) -> dict[str, pl.DataType]:
+    sample = _frame_with_polars(path, n_rows=CATEGORICAL_SAMPLE_ROWS + 1)
+    if sample is None or sample.height <= CATEGORICAL_SAMPLE_ROWS:
+        return {}
+    body = sample.slice(1)  # the header row is data here
+    distinct = body.select(pl.all().n_unique()).row(0)
+    return {
+        c: pl.Categorical(pl.Categories.random())
+        for c, n in zip(body.columns, distinct, strict=True)
+        if 2 * n <= body.height
+    }
+
+
+def _frame_with_polars(
+    path: Path, *, n_rows: int | None = None, overrides: dict[str, pl.DataType] | None = None
+) -> pl.DataFrame | None:
     try:
         frame = pl.read_csv(
             path,
             has_header=False,
             infer_schema=False,
+            schema_overrides=overrides or None,
+            n_rows=n_rows,
             quote_char='"',
             separator=",",
             raise_if_empty=False,
@@ -254,7 +278,7 @@ def read_csv_table(path: Path, *, name: str, source: str) -> RawTable:
     # polars parses (releasing the GIL) while the UTF-8 pass counts; the frame is used only once the file
     # has passed the checks that would have let it be parsed.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        parsed = pool.submit(_frame_with_polars, path)
+        parsed = pool.submit(lambda: _frame_with_polars(path, overrides=_few_values_columns(path)))
         try:
             utf8, plain = _utf8_and_plain_counts(path)
         finally:
