@@ -307,7 +307,10 @@ def run_records(
     # pool (polars releases the GIL); progress is still reported from this thread, in table order.
     parallel = sum(tables[n].height for n in names) >= PARALLEL_ROWS and len(names) > 1
     with ThreadPoolExecutor(max_workers=max(pl.thread_pool_size(), 2) if parallel else 1) as pool:
-        futures = [pool.submit(row_rules, name) for name in names]
+        # The largest table first: it is the longest task, the others fill the second thread meanwhile.
+        order = sorted(names, key=lambda n: -tables[n].height) if parallel else names
+        submitted = {name: pool.submit(row_rules, name) for name in order}
+        futures = [submitted[name] for name in names]
         for i, (name, future) in enumerate(zip(names, futures, strict=True)):
             if progress:
                 progress("validating", name, i / max(len(names), 1))
