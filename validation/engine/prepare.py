@@ -197,8 +197,8 @@ class PreparedTable:
     bindings: dict[str, ColumnBinding] = field(default_factory=dict)
     # column -> per check of the column, the codes (``C.c``) whose first failing check it is
     step_codes: dict[str, list[list[int]]] = field(default_factory=dict)
-    # column -> ``C.n``, ``C.ok`` (and ``C.x``) per code (row i is code i), for columns prepared per distinct
-    # value; such a column has no ``C.x`` in the frame
+    # column -> ``C``, ``C.n``, ``C.ok`` (and ``C.x``) per code (row i is code i), for columns prepared per
+    # distinct value; such a column has no ``C.x`` in the frame
     code_values: dict[str, pl.DataFrame] = field(default_factory=dict)
 
     @property
@@ -488,7 +488,7 @@ def prepare_table(
             columns.append(src.codes.alias(name + CODE))
             codes = _first_failing_codes(src.values, fails)
             code_values[name] = src.values.select(
-                name + N, name + OK, *[c for c in (name + X,) if c in src.values.columns]
+                name, name + N, name + OK, *[c for c in (name + X,) if c in src.values.columns]
             )
         for s in src.values.get_columns():
             if s.name in (name, name + N) or (src.codes is not None and s.name in fails):

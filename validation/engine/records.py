@@ -206,13 +206,22 @@ def with_parent_values(
     grouped = parents.group_by(t.fk).agg(aggs).with_row_index(GROUP).collect()
     # Join on the key column alone (one output row per child row, in order: the keys are unique in
     # ``grouped``) and put the parent columns next to the child's; joining the whole frame would copy
-    # every one of its columns.
-    extra = (
-        child.frame.select(pl.col(t.fk))
-        .join(grouped, on=t.fk, how="left", maintain_order="left")
-        .drop(t.fk)
-        .with_columns(pl.col(PARENT_COUNT).fill_null(0))
-    )
+    # every one of its columns. A key prepared per distinct value joins its distinct values only, and each
+    # row takes its value's parent columns by its code.
+    per_code = child.code_values.get(t.fk)
+    if per_code is not None and t.fk + CODE in child.frame.columns:
+        by_code = per_code.select(pl.col(t.fk)).join(grouped, on=t.fk, how="left", maintain_order="left")
+        codes = child.frame.get_column(t.fk + CODE)
+        extra = pl.DataFrame([s.gather(codes) for s in by_code.drop(t.fk).get_columns()]).with_columns(
+            pl.col(PARENT_COUNT).fill_null(0)
+        )
+    else:
+        extra = (
+            child.frame.select(pl.col(t.fk))
+            .join(grouped, on=t.fk, how="left", maintain_order="left")
+            .drop(t.fk)
+            .with_columns(pl.col(PARENT_COUNT).fill_null(0))
+        )
     assert extra.height == child.frame.height
     link = ParentLink(grouped.select(t.fk, GROUP, PARENT_COUNT), extra.get_column(GROUP))
     return child.frame.hstack(extra.drop(GROUP).get_columns()), link
