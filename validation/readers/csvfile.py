@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -217,13 +219,35 @@ def _header_fields(path: Path) -> list[str]:
 # (``validation.engine.prepare``), and parsing straight to codes spares it the String column and a hashing
 # pass. Decided, as the engine decides, on a sample of the first rows; a smaller entry stays String.
 CATEGORICAL_SAMPLE_ROWS = 20_000
+_SAMPLE_BYTES = 4 * 1024 * 1024
+_POLARS_OPTIONS: dict[str, Any] = {
+    "has_header": False,
+    "infer_schema": False,
+    "quote_char": '"',
+    "separator": ",",
+    "raise_if_empty": False,
+    "empty_string_is_null": False,
+    "low_memory": False,
+}
 
 
 def _few_values_columns(path: Path) -> dict[str, pl.DataType]:
-    sample = _frame_with_polars(path, n_rows=CATEGORICAL_SAMPLE_ROWS + 1)
-    if sample is None or sample.height <= CATEGORICAL_SAMPLE_ROWS:
+    # The sample is parsed from the file's first lines only (a guess: a line end inside quotes may cut it
+    # short or make polars refuse it; the engine handles String and Categorical columns alike).
+    with path.open("rb") as f:
+        head = f.read(_SAMPLE_BYTES)
+    ends = np.flatnonzero(np.frombuffer(head, dtype=np.uint8) == _LF)
+    if ends.size < CATEGORICAL_SAMPLE_ROWS + 2:
+        return {}  # a small entry (or very long lines)
+    try:
+        sample = pl.read_csv(
+            io.BytesIO(head[: int(ends[CATEGORICAL_SAMPLE_ROWS + 1]) + 1]), **_POLARS_OPTIONS
+        )
+    except Exception:
         return {}
-    body = sample.slice(1)  # the header row is data here
+    if sample.height <= CATEGORICAL_SAMPLE_ROWS:
+        return {}
+    body = sample.slice(1, CATEGORICAL_SAMPLE_ROWS)  # the header row is data here
     distinct = body.select(pl.all().n_unique()).row(0)
     return {
         c: pl.Categorical(pl.Categories.random())
@@ -232,22 +256,9 @@ def _few_values_columns(path: Path) -> dict[str, pl.DataType]:
     }
 
 
-def _frame_with_polars(
-    path: Path, *, n_rows: int | None = None, overrides: dict[str, pl.DataType] | None = None
-) -> pl.DataFrame | None:
+def _frame_with_polars(path: Path, *, overrides: dict[str, pl.DataType] | None = None) -> pl.DataFrame | None:
     try:
-        frame = pl.read_csv(
-            path,
-            has_header=False,
-            infer_schema=False,
-            schema_overrides=overrides or None,
-            n_rows=n_rows,
-            quote_char='"',
-            separator=",",
-            raise_if_empty=False,
-            empty_string_is_null=False,
-            low_memory=False,
-        )
+        frame = pl.read_csv(path, schema_overrides=overrides or None, **_POLARS_OPTIONS)
     except Exception as exc:  # polars refuses some inputs the csv module accepts: fall back
         log.info("polars could not parse %s (%s); using the csv module", path.name, exc)
         return None
