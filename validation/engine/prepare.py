@@ -11,8 +11,10 @@ rows by a code per row (``C.c``, kept in the frame); its checks are then lists o
 (``PreparedTable.step_codes``) instead of ``C.e<i>`` flags, and ``PreparedTable.code_values`` lets rules test
 codes instead of strings (``TableView.code_in``, ``TableView.key``). ID-like columns are computed row by row.
 Its number ``C.x`` is not spread over the rows (one rule reads one of them: ``TableView.num``).
-``C`` and ``C.n`` reuse the raw string array when trimming/normalising changes nothing (blank values become
-nulls through a validity mask), and every column of the frame is in one chunk (a frame mixing chunk layouts is
+A large CSV entry's few-valued columns arrive as Categorical (``validation.readers.csvfile``): their categories
+and physical codes are the distinct values and row codes, and ``C`` is spread from the distinct values.
+Otherwise ``C`` and ``C.n`` reuse the raw string array when trimming/normalising changes nothing (blank values
+become nulls through a validity mask), and every column of the frame is in one chunk (a frame mixing chunk layouts is
 copied whole by each later ``select``).
 """
 
