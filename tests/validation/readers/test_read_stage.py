@@ -251,3 +251,33 @@ def test_idb_inside_zip(tmp_path):
 def test_garbage_idb_inside_zip_is_file005(tmp_path):
     p = make_zip(tmp_path / "a.zip", {"idb.accdb": os.urandom(4096)})
     assert rule_ids(read(p)) == ["FILE005"]
+
+
+@pytest.mark.parametrize("corrupt", ["Referral.csv", "Appointment.csv"])
+def test_file005_ends_the_stage_before_a_file007_of_an_earlier_entry(tmp_path, corrupt):
+    # Entries are extracted on two threads (the largest on its own) and parsed as each is ready; a corrupt
+    # entry anywhere still makes the result FILE005 alone, also when an earlier entry is FILE007.
+    entries = {
+        "Person.csv": b"LPTID,DOB\n\xff\xfe\n",  # not UTF-8: FILE007 if the stage went on
+        "Referral.csv": b"SERVICEID,LPTID\r\n" + b"S1,P1\r\n" * 50,
+        "Appointment.csv": b"APPTID,SERVICEID\r\n" + b"A1,S1\r\n" * 5000,
+    }
+    p = make_zip(tmp_path / "a.zip", entries, compression=zipfile.ZIP_STORED)
+    data = bytearray(p.read_bytes())
+    i = data.find(b"S1,P1" if corrupt == "Referral.csv" else b"A1,S1")
+    data[i] = ord("Q")
+    p.write_bytes(bytes(data))
+    res = read(p)
+    assert rule_ids(res) == ["FILE005"]
+    assert res.tables == []
+
+
+def test_file007_entries_keep_their_order_with_the_largest_entry_extracted_apart(tmp_path):
+    entries = {
+        "Person.csv": b"LPTID,DOB\n\xff\n",
+        "Appointment.csv": b"APPTID,SERVICEID\r\n" + b"A1,S1\r\n" * 5000,
+        "Referral.csv": b"SERVICEID,LPTID\n\xfe\n",
+    }
+    res = read(make_zip(tmp_path / "a.zip", entries))
+    assert [(f.rule_id, f.table) for f in res.findings] == [("FILE007", "Person"), ("FILE007", "Referral")]
+    assert [t.name for t in res.tables] == ["Appointment"]
