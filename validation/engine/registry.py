@@ -96,7 +96,7 @@ class TableView:
                 )
             else:
                 ids.append(n.rank("dense").fill_null(0).cast(pl.UInt64))
-        bits = [max(int(s.max() or 0), 1).bit_length() for s in ids]
+        bits = [max(int(s.max() or 0), 1).bit_length() for s in ids]  # type: ignore[arg-type]  # UInt64
         if sum(bits) > 64:
             return pl.struct([self.n(c).alias(f"__key{i}") for i, c in enumerate(cols)])
         packed: pl.Expr = pl.lit(0, dtype=pl.UInt64)

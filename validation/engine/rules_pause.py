@@ -50,7 +50,7 @@ def overlaps_earlier_row(frame: pl.DataFrame) -> pl.Series:
     df = frame.sort(ROW).with_columns(
         pl.int_range(pl.len()).over("g").alias("r"), pl.int_range(pl.len()).alias("i")
     )
-    size = int(df.group_by("g").len().get_column("len").max() or 0)
+    size = int(df.group_by("g").len().get_column("len").max() or 0)  # type: ignore[arg-type]  # a count
     found: list[pl.Series] = []
     for level in range(max(size - 1, 0).bit_length()):
         d = df.with_columns(

@@ -72,7 +72,7 @@ def ref250(t: TableView) -> Iterable[Check]:
     for table, col in ACTIVITY_DATES:
         in_rp = pl.col(col + OK) & pl.col(col + D).is_between(pl.lit(t.rp_start), pl.lit(t.rp_end))
         active.append(values_where(t.other(table), "SERVICEID", in_rp).explode())
-    ids = pl.concat(active).drop_nulls().unique().implode() if active else []
+    ids: pl.Series | list[str] = pl.concat(active).drop_nulls().unique().implode() if active else []
     yield t.check(
         "ENDDATE",
         (t.date("ENDDATE") < pl.lit(t.rp_start)) & t.ok("SERVICEID") & ~t.n("SERVICEID").is_in(ids),
