@@ -11,6 +11,9 @@ rows by a code per row (``C.c``, kept in the frame); its checks are then lists o
 (``PreparedTable.step_codes``) instead of ``C.e<i>`` flags, and ``PreparedTable.code_values`` lets rules test
 codes instead of strings (``TableView.code_in``, ``TableView.key``). ID-like columns are computed row by row.
 Its number ``C.x`` is not spread over the rows (one rule reads one of them: ``TableView.num``).
+The other columns of such a column (``C``, ``C.n``, ``C.ok``, ``C.d``) are ``PreparedTable.deferred``: spread
+over the rows only when something reads them (``PreparedTable.with_columns`` with the names an expression reads;
+blankness is tested on the codes), and ``C.n`` of the accepted rows is spread after the rejected rows are removed.
 A large CSV entry's few-valued columns arrive as Categorical (``validation.readers.csvfile``): their categories
 and physical codes are the distinct values and row codes, and ``C`` is spread from the distinct values.
 Otherwise ``C`` and ``C.n`` reuse the raw string array when trimming/normalising changes nothing (blank values
@@ -20,7 +23,8 @@ copied whole by each later ``select``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
@@ -202,6 +206,12 @@ class PreparedTable:
     # column -> ``C``, ``C.n``, ``C.ok`` (and ``C.x``) per code (row i is code i), for columns prepared per
     # distinct value; such a column has no ``C.x`` in the frame
     code_values: dict[str, pl.DataFrame] = field(default_factory=dict)
+    # Columns of a column prepared per distinct value that are spread over the rows only when something
+    # reads them (``with_columns``); shared with copies made by ``dataclasses.replace``, as are ``built``
+    # (the columns spread so far) and the lock.
+    deferred: dict[str, Deferred] = field(default_factory=dict)
+    built: dict[str, pl.Series] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def name(self) -> str:
@@ -210,6 +220,46 @@ class PreparedTable:
     @property
     def height(self) -> int:
         return self.frame.height
+
+    def has(self, name: str) -> bool:
+        """``name`` is a column of the frame, built or deferred."""
+        return name in self.deferred or name in self.frame.columns
+
+    def with_columns(self, names: Iterable[str]) -> pl.DataFrame:
+        """The frame, with the deferred columns among ``names`` spread over the rows (once per table)."""
+        wanted = [n for n in dict.fromkeys(names) if n in self.deferred]
+        if not wanted:
+            return self.frame
+        with self.lock:
+            present = set(self.frame.columns)
+            missing = [self._build(n) for n in wanted if n not in present]
+            if missing:
+                self.frame = self.frame.hstack(missing)
+        return self.frame
+
+    def column_where(self, name: str, mask: pl.Series) -> pl.Series:
+        """``name``'s values on the rows where ``mask`` holds, without spreading a deferred column."""
+        if name in self.frame.columns:
+            return self.frame.get_column(name).filter(mask)
+        with self.lock:
+            built = self.built.get(name)
+        if built is not None:
+            return built.filter(mask)
+        return self.deferred[name].spread(name, mask)
+
+    def release(self) -> None:
+        self.frame = self.frame.clear()
+        self.deferred = {}
+        self.built = {}
+
+    def _build(self, name: str) -> pl.Series:
+        s = self.built.get(name)
+        if s is None:
+            d = self.deferred[name]
+            same = self.built.get(d.same_as) if d.same_as is not None else None
+            s = same.alias(name) if same is not None else d.spread(name)
+            self.built[name] = s
+        return s
 
 
 def column_positions(raw: RawTable, table: Table) -> dict[str, int]:
@@ -333,6 +383,23 @@ class _Source:
             return bool(blank.any())
         blank_codes = blank.arg_true()
         return blank_codes.len() > 0 and bool(self.codes.is_in(blank_codes.implode()).any())
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """A column of a column prepared per distinct value, not yet spread over the rows."""
+
+    source: _Source
+    values: pl.Series  # per code
+    same_as: str | None = None  # a column with the same values per code (its spread is shared once built)
+
+    def spread(self, name: str, mask: pl.Series | None = None) -> pl.Series:
+        """The column (on the rows where ``mask`` holds, when given)."""
+        src = self.source
+        if mask is not None:
+            assert src.codes is not None
+            src = _Source(src.values, src.codes.filter(mask), None)
+        return src.spread(self.values).alias(name)
 
 
 SAMPLE_ROWS = 20_000
@@ -474,38 +541,56 @@ def prepare_table(
     if row.len() == 0:
         return PreparedTable(table=table, raw=raw, frame=_empty_frame(table.name), bindings=bindings)
 
-    def output(name: str) -> tuple[list[pl.Series], list[list[int]] | None]:
+    def output(name: str) -> tuple[list[pl.Series], list[list[int]] | None, dict[str, Deferred]]:
         src = sources[name]
         columns: list[pl.Series] = []
-        trimmed_col = src.raw if src.raw is not None else src.spread(src.values.get_column(name))
-        columns.append(trimmed_col.alias(name))
+        deferred: dict[str, Deferred] = {}
+        per_code = src.codes is not None
+        trimmed_values = src.values.get_column(name)
         normal = src.values.get_column(name + N)
-        if normal.eq_missing(src.values.get_column(name)).all():
-            columns.append(trimmed_col.alias(name + N))
+        same = bool(normal.eq_missing(trimmed_values).all())
+        if src.raw is not None or not per_code:
+            trimmed_col = src.raw if src.raw is not None else src.spread(trimmed_values)
+            columns.append(trimmed_col.alias(name))
+            if same:
+                columns.append(trimmed_col.alias(name + N))
+            elif per_code:
+                deferred[name + N] = Deferred(src, normal)
+            else:
+                columns.append(src.spread(normal))
         else:
-            columns.append(src.spread(normal))
+            # Per distinct value: the text is spread over the rows only if something reads it (rules test
+            # blankness and codes through ``C.c``; the accepted rows spread ``C.n`` after the filter).
+            deferred[name] = Deferred(src, trimmed_values)
+            deferred[name + N] = Deferred(src, normal, same_as=name if same else None)
         fails = [f"{name}.e{i}" for i in range(len(bindings[name].steps))]
         codes = None
-        if src.codes is not None:
+        if per_code:
+            assert src.codes is not None
             columns.append(src.codes.alias(name + CODE))
             codes = _first_failing_codes(src.values, fails)
             code_values[name] = src.values.select(
                 name, name + N, name + OK, *[c for c in (name + X,) if c in src.values.columns]
             )
         for s in src.values.get_columns():
-            if s.name in (name, name + N) or (src.codes is not None and s.name in fails):
+            if s.name in (name, name + N) or (per_code and s.name in fails):
                 continue
-            if src.codes is not None and s.name == name + X:
+            if per_code and s.name == name + X:
                 continue  # read through TableView.num, per code, by the few rules that need it
-            columns.append(src.spread(s))
-        return columns, codes
+            if per_code:
+                deferred[s.name] = Deferred(src, s)
+            else:
+                columns.append(src.spread(s))
+        return columns, codes, deferred
 
     columns: list[pl.Series] = [row]
     step_codes: dict[str, list[list[int]]] = {}
     code_values: dict[str, pl.DataFrame] = {}
+    deferred: dict[str, Deferred] = {}
     outputs = _map(output, list(sources), parallel=row.len() >= PARALLEL_ROWS)
-    for name, (cols, codes) in zip(sources, outputs, strict=True):
+    for name, (cols, codes, later) in zip(sources, outputs, strict=True):
         columns.extend(cols)
+        deferred.update(later)
         if codes is not None:
             step_codes[name] = codes
     return PreparedTable(
@@ -515,6 +600,7 @@ def prepare_table(
         bindings=bindings,
         step_codes=step_codes,
         code_values=code_values,
+        deferred=deferred,
     )
 
 

@@ -145,16 +145,19 @@ def evaluate(prepared: PreparedTable, checks: list[Check]) -> pl.DataFrame:
     One pass computes every check's flag; the rows with at least one finding (a small share of a big table)
     are then gathered once, only for the columns the findings report, and split per check in check order.
     """
-    df = prepared.frame
-    if not checks or df.height == 0:
+    if not checks or prepared.height == 0:
         return pl.DataFrame(schema=HIT_SCHEMA)
+    df = prepared.with_columns(n for c in checks for n in c.expr.meta.root_names())
     flags = df.select(*[c.expr.fill_null(False).alias(f"__h{i}") for i, c in enumerate(checks)])
     fired = [i for i, n in enumerate(flags.sum().row(0)) if n]
     if not fired:
         return pl.DataFrame(schema=HIT_SCHEMA)
     any_hit = flags.select(pl.any_horizontal([f"__h{i}" for i in fired])).to_series()
     value_cols = list(dict.fromkeys(c.column for i in fired if (c := checks[i]).column))
-    hit_rows = df.select(pl.col(ROW), *[pl.col(c) for c in value_cols]).filter(any_hit)
+    # (a deferred column's values are spread over the rows with findings only)
+    hit_rows = pl.DataFrame(
+        [df.get_column(ROW).filter(any_hit), *[prepared.column_where(c, any_hit) for c in value_cols]]
+    )
     hit_flags = flags.select([f"__h{i}" for i in fired]).filter(any_hit)
     parts: list[pl.DataFrame] = []
     for i in fired:
@@ -188,15 +191,16 @@ def with_parent_values(
     t = child.table
     if not t.parent or t.parent not in tables or t.fk is None:
         return child.frame, None
-    parent = tables[t.parent].frame
+    parent_table = tables[t.parent]
     cols = PARENT_COLUMNS.get(t.name, ())
     aggs = [pl.len().cast(pl.Int64).alias(PARENT_COUNT)]
     for c in cols:
         # Rules read a parent date through ``.d`` (parent_date), never its text.
-        suffixes = (OK, D) if c + D in parent.columns else (N, OK)
+        suffixes = (OK, D) if parent_table.has(c + D) else (N, OK)
         for suffix in suffixes:
-            if c + suffix in parent.columns:
+            if parent_table.has(c + suffix):
                 aggs.append(pl.col(c + suffix).first().alias(PARENT_PREFIX + c + suffix))
+    parent = parent_table.with_columns([t.fk, *(n for a in aggs for n in a.meta.root_names())])
     parents = parent.lazy().filter(pl.col(t.fk).is_not_null())
     if 2 * child.frame.height < parent.height:
         # Only parent rows whose key some child row carries matter: a semi-join first keeps the group-by
@@ -217,7 +221,8 @@ def with_parent_values(
         )
     else:
         extra = (
-            child.frame.select(pl.col(t.fk))
+            child.with_columns([t.fk])
+            .select(pl.col(t.fk))
             .join(grouped, on=t.fk, how="left", maintain_order="left")
             .drop(t.fk)
             .with_columns(pl.col(PARENT_COUNT).fill_null(0))
@@ -235,9 +240,13 @@ def cascade_hits(
     t = child.prepared.table
     fk = t.fk
     assert fk is not None
-    frame = child.prepared.frame
+    frame = child.prepared.with_columns([fk, fk + OK])
     if link is None:  # (not reached: run_records links every child with a parent)
-        pf = parent.prepared.frame.select(pl.col(fk), pl.col(ROW)).filter(pl.col(fk).is_not_null())
+        pf = (
+            parent.prepared.with_columns([fk])
+            .select(pl.col(fk), pl.col(ROW))
+            .filter(pl.col(fk).is_not_null())
+        )
         pf = pf.with_columns(pl.col(ROW).is_in(parent.rejected.implode()).alias(REJECTED))
         status = pf.group_by(fk).agg(pl.len().alias("__n"), (~pl.col(REJECTED)).sum().alias("__n_ok"))
         joined = frame.select(ROW, fk, fk + OK).filter(pl.col(fk + OK)).join(status, on=fk, how="left")
@@ -245,7 +254,8 @@ def cascade_hits(
     else:
         # Only the rejected parent rows are grouped (few); a key is dead when all its rows are rejected.
         rejected = (
-            parent.prepared.frame.lazy()
+            parent.prepared.with_columns([fk])
+            .lazy()
             .select(pl.col(fk), pl.col(ROW))
             .filter(pl.col(fk).is_not_null() & pl.col(ROW).is_in(parent.rejected.implode()))
             .group_by(fk)
@@ -356,6 +366,6 @@ def file_content_findings(tables: dict[str, PreparedTable], rp_start: date, rp_e
             & (pl.col("REFRECDATE" + D) <= pl.lit(rp_end))
             & (~pl.col("ENDDATE" + OK) | (pl.col("ENDDATE" + D) >= pl.lit(rp_start)))
         )
-        if not ref.frame.select(active.fill_null(False).any()).item():
+        if not ref.with_columns(active.meta.root_names()).select(active.fill_null(False).any()).item():
             out.append(Finding("FILE021", Stage.RECORDS, "Referral", "REFRECDATE"))
     return out

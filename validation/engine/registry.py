@@ -51,10 +51,15 @@ class TableView:
         return pl.col(col + OK)
 
     def blank(self, col: str) -> pl.Expr:
+        per_code = self.prepared.code_values.get(col)
+        if per_code is not None:
+            # Prepared per distinct value: the codes of the blank values (the text need not be spread).
+            blank_codes = per_code.get_column(col).is_null().arg_true().cast(pl.UInt32)
+            return pl.col(col + CODE).is_in(blank_codes.implode())
         return pl.col(col).is_null()
 
     def populated(self, col: str) -> pl.Expr:
-        return pl.col(col).is_not_null()
+        return ~self.blank(col)
 
     def date(self, col: str) -> pl.Expr:
         """Date of a valid date value, else null."""
@@ -115,9 +120,9 @@ class TableView:
         return pl.when(self.parent_ok(col)).then(pl.col(PARENT_PREFIX + col + N))
 
     # -- other tables
-    def other(self, table: str) -> pl.DataFrame | None:
-        p = self.tables.get(table)
-        return None if p is None else p.frame
+    def other(self, table: str) -> PreparedTable | None:
+        """Another prepared table (read its columns through ``PreparedTable.with_columns``)."""
+        return self.tables.get(table)
 
     def check(self, column: str | None, expr: pl.Expr) -> Check:
         return Check(self.rule_id, column, expr)

@@ -65,8 +65,8 @@ def row_findings_frame(results: dict[str, TableResult]) -> pl.DataFrame:
         if hits.height == 0:
             continue
         key = record_key_expr(name)
-        frame = res.prepared.frame
         if key is not None:
+            frame = res.prepared.with_columns(key.meta.root_names())
             # Record keys only for the rows with findings (a small fraction of a big table).
             rows = hits.get_column("row_number").unique().implode()
             keys = (
@@ -146,20 +146,26 @@ def count_table(
 def accepted_rows(p: PreparedTable, rejected: pl.Series | None, *, release: bool = False) -> pl.DataFrame:
     """The accepted rows of a table. ``release``: the prepared frame is emptied as soon as the output columns
     are taken from it, and the rejected rows are removed one column at a time, so that only one column is
-    ever held twice."""
-    # Select the output columns first (zero-copy) so the filter gathers only those, not every derived one.
-    frame = p.frame.select(
-        pl.col(ROW).cast(pl.Int64).alias("ROW_NUMBER"),
-        *[pl.col(c + N).alias(c) for c in p.table.column_names],
-    )
+    ever held twice. A deferred ``C.n`` (prepared per distinct value) is spread over the accepted rows only."""
+    frame = p.frame
+    row = frame.get_column(ROW).cast(pl.Int64).alias("ROW_NUMBER")
+    keep = None if rejected is None or rejected.len() == 0 else ~row.is_in(rejected.implode())
+    sources: list[tuple[str, pl.Series | None]] = []
+    for c in p.table.column_names:
+        # Select the output columns first (zero-copy) so the filter gathers only those.
+        s = frame.get_column(c + N) if c + N in frame.columns else p.built.get(c + N)
+        sources.append((c, s))
+    deferred = p.deferred
     if release:
-        p.frame = p.frame.clear()
-    if rejected is None or rejected.len() == 0:
-        return frame
-    keep = ~frame.get_column("ROW_NUMBER").is_in(rejected.implode())
-    columns: list[pl.Series] = []
-    for name in list(frame.columns):
-        columns.append(frame.drop_in_place(name).filter(keep))
+        p.release()
+        del frame
+    columns: list[pl.Series] = [row if keep is None else row.filter(keep)]
+    for i, (c, s) in enumerate(sources):
+        sources[i] = (c, None)  # each column is held twice at most while it is filtered
+        if s is None:
+            columns.append(deferred[c + N].spread(c, keep))
+        else:
+            columns.append((s if keep is None else s.filter(keep)).alias(c))
     return pl.DataFrame(columns)
 
 

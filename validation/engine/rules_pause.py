@@ -83,7 +83,6 @@ def wtp180(t: TableView) -> Iterable[Check]:
     # Rows taking part (this one and the earlier ones, whatever their findings): valid SERVICEID and
     # PAUSESTARTDATE, PAUSEENDDATE valid or blank (blank = RP end). Dates are inclusive; a range whose end is
     # before its start (WTP160) contains no day and overlaps nothing.
-    frame = t.prepared.frame
     start = pl.col("PAUSESTARTDATE" + D)
     end = (
         pl.when(pl.col("PAUSEENDDATE").is_null()).then(pl.lit(t.rp_end)).otherwise(pl.col("PAUSEENDDATE" + D))
@@ -93,15 +92,17 @@ def wtp180(t: TableView) -> Iterable[Check]:
         & pl.col("PAUSESTARTDATE" + OK)
         & (pl.col("PAUSEENDDATE" + OK) | pl.col("PAUSEENDDATE").is_null())
     )
+    columns = [
+        pl.col(ROW),
+        pl.col("SERVICEID" + N).alias("g"),
+        start.cast(pl.Int64).alias("s"),
+        end.cast(pl.Int64).alias("e"),
+        eligible.alias("__eligible"),
+    ]
+    frame = t.prepared.with_columns(n for c in columns for n in c.meta.root_names())
     ranges = (
         frame.lazy()
-        .select(
-            pl.col(ROW),
-            pl.col("SERVICEID" + N).alias("g"),
-            start.cast(pl.Int64).alias("s"),
-            end.cast(pl.Int64).alias("e"),
-            eligible.alias("__eligible"),
-        )
+        .select(columns)
         .filter(pl.col("__eligible") & (pl.col("s") <= pl.col("e")))
         .drop("__eligible")
         .collect()
