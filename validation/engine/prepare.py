@@ -464,11 +464,11 @@ def _sources(raw: RawTable, table: Table, pos: dict[str, int], *, consume: bool)
         )
         return _Source(values.drop(_RAW), codes, keep_raw)
 
-    sources = _map(source, table.columns, parallel=height >= PARALLEL_ROWS)
+    sources = thread_map(source, table.columns, parallel=height >= PARALLEL_ROWS)
     return dict(zip(table.column_names, sources, strict=True))
 
 
-def _map(fn: Callable[[T], R], items: Sequence[T], *, parallel: bool) -> list[R]:
+def thread_map(fn: Callable[[T], R], items: Sequence[T], *, parallel: bool) -> list[R]:
     """``[fn(x) for x in items]``, on a small thread pool when ``parallel`` (polars releases the GIL)."""
     if not parallel or len(items) < 2:
         return [fn(x) for x in items]
@@ -587,7 +587,7 @@ def prepare_table(
     step_codes: dict[str, list[list[int]]] = {}
     code_values: dict[str, pl.DataFrame] = {}
     deferred: dict[str, Deferred] = {}
-    outputs = _map(output, list(sources), parallel=row.len() >= PARALLEL_ROWS)
+    outputs = thread_map(output, list(sources), parallel=row.len() >= PARALLEL_ROWS)
     for name, (cols, codes, later) in zip(sources, outputs, strict=True):
         columns.extend(cols)
         deferred.update(later)

@@ -7,7 +7,7 @@ import polars as pl
 from validation.dataset import DATASET
 from validation.dataset.schema import STAGE_ORDER, Severity, Stage
 from validation.engine.common import VALUE_MAX_CHARS, Finding, N
-from validation.engine.prepare import PreparedTable
+from validation.engine.prepare import PARALLEL_ROWS, PreparedTable, thread_map
 from validation.engine.records import TableResult
 from validation.model import FINDING_COLUMNS, ROW, Outcome, TableCounts
 
@@ -160,10 +160,17 @@ def accepted_rows(p: PreparedTable, rejected: pl.Series | None, *, release: bool
         p.release()
         del frame
     columns: list[pl.Series] = [row if keep is None else row.filter(keep)]
+    # The deferred columns are spread on a small thread pool (a large table's are most of the work here).
+    spread = thread_map(
+        lambda c: deferred[c + N].spread(c, keep),
+        [c for c, s in sources if s is None],
+        parallel=row.len() >= PARALLEL_ROWS,
+    )
+    spread_by_name = {s.name: s for s in spread}
     for i, (c, s) in enumerate(sources):
         sources[i] = (c, None)  # each column is held twice at most while it is filtered
         if s is None:
-            columns.append(deferred[c + N].spread(c, keep))
+            columns.append(spread_by_name.pop(c))
         else:
             columns.append((s if keep is None else s.filter(keep)).alias(c))
     return pl.DataFrame(columns)
