@@ -9,8 +9,11 @@ from datetime import datetime, time, timedelta
 from typing import cast
 from urllib.parse import urlencode
 
+from axes.helpers import get_client_ip_address
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -113,6 +116,20 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------------- access requests
 
 
+def _access_requests_exhausted(request: HttpRequest) -> bool:
+    """The public form creates accounts-to-be and tells whether a user name is taken, so each client address
+    may post it ACCESS_REQUEST_LIMIT times an hour (counted in the cache; shared between processes when
+    CACHE_URL points at Redis)."""
+    key = f"access-request-posts:{get_client_ip_address(request) or 'unknown'}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        posts = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        posts = 1
+    return posts > settings.ACCESS_REQUEST_LIMIT
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def access_request(request: HttpRequest) -> HttpResponse:
@@ -121,6 +138,8 @@ def access_request(request: HttpRequest) -> HttpResponse:
             request, "You already have an account. To change your access, ask your organisation's IG lead."
         )
         return redirect("home")
+    if request.method == "POST" and _access_requests_exhausted(request):
+        return render(request, "portal/access_request_limited.html", status=429)
     form = AccessRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

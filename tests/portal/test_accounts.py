@@ -299,3 +299,17 @@ def test_management_command(provider_a) -> None:  # type: ignore[no-untyped-def]
     out = io.StringIO()
     call_command("deactivate_inactive_accounts", stdout=out)
     assert "warned old" in out.getvalue() and "1 warned, 0 deactivated" in out.getvalue()
+
+
+def test_access_request_posts_are_limited_per_address(client, provider_a, admin_user, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.ACCESS_REQUEST_LIMIT = 3
+    for i in range(3):  # invalid posts count too: they would let anyone probe user names without limit
+        assert (
+            client.post(reverse("access-request"), form_data(username=f"x{i}", email="bad")).status_code
+            == 200
+        )
+    refused = client.post(reverse("access-request"), form_data(username="probe1"))
+    assert refused.status_code == 429 and "Too many access requests" in refused.content.decode()
+    assert not AccessRequest.objects.exists()
+    other = client.post(reverse("access-request"), form_data(username="probe1"), REMOTE_ADDR="10.0.0.9")
+    assert other.status_code == 200 and AccessRequest.objects.count() == 1
