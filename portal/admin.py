@@ -3,7 +3,8 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import AccessRequest, AuditEvent, Organisation, User
+from .api_tokens import api_token_revoke
+from .models import AccessRequest, ApiToken, AuditEvent, Organisation, User
 from .two_factor import two_factor_reset
 
 # Deletions one at a time, from the object's page, so that each is an audit row of its own
@@ -88,3 +89,41 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Every organisation's API tokens in one list for the national team; the secret is never stored, so there
+    is nothing to show or edit. Revoking goes through the same service as the organisation's own page (one
+    audit row per token, its service user deactivated)."""
+
+    list_display = (
+        "prefix",
+        "name",
+        "organisation",
+        "scopes",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    list_filter = ("scopes", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("prefix", "name", "organisation__code")
+    list_select_related = ("organisation", "created_by")
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False  # created by the organisation on /account/tokens/, where the secret is shown once
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        tokens = [t for t in queryset if t.revoked_at is None]
+        for token in tokens:
+            api_token_revoke(user=request.user, token=token)  # type: ignore[arg-type]
+        self.message_user(request, f"Revoked {len(tokens)} token(s).", messages.SUCCESS)

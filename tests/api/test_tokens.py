@@ -155,3 +155,22 @@ def test_rate_limit_is_per_token(settings, submit_token, read_token, open_window
     assert response.json()["code"] == "throttled" and response.json()["details"]["retry_after_seconds"] > 0
     assert "Retry-After" in response
     assert bearer(read_token.secret).get("/api/v1/windows/").status_code == 200
+
+
+def test_national_admin_lists_and_revokes_tokens_in_django_admin(admin_client, submitter_a, submitter_b):
+    a = api_token_create(user=submitter_a, name="PAS export", scopes=["read", "submit"])
+    b = api_token_create(user=submitter_b, name="Other system", scopes=["read"])
+    listing = admin_client.get("/admin/portal/apitoken/")
+    assert listing.status_code == 200
+    page = listing.content.decode()
+    assert a.token.prefix in page and b.token.prefix in page and a.secret not in page
+    assert admin_client.get("/admin/portal/apitoken/add/").status_code == 403
+    response = admin_client.post(
+        "/admin/portal/apitoken/", {"action": "revoke", "_selected_action": [a.token.pk]}, follow=True
+    )
+    assert "Revoked 1 token(s)." in response.content.decode()
+    a.token.refresh_from_db()
+    b.token.refresh_from_db()
+    assert a.token.revoked_at is not None and b.token.revoked_at is None
+    assert not a.token.principal.__class__.objects.get(pk=a.token.principal_id).is_active
+    assert AuditEvent.objects.filter(action="api_token.revoked").count() == 1
