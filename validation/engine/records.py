@@ -240,8 +240,10 @@ def cascade_hits(
     t = child.prepared.table
     fk = t.fk
     assert fk is not None
-    frame = child.prepared.with_columns([fk, fk + OK])
-    if link is None:  # (not reached: run_records links every child with a parent)
+    if link is None:
+        frame = child.prepared.with_columns(
+            [fk, fk + OK]
+        )  # (not reached: run_records links every child with a parent)
         pf = (
             parent.prepared.with_columns([fk])
             .select(pl.col(fk), pl.col(ROW))
@@ -267,10 +269,24 @@ def cascade_hits(
             .filter(pl.col("__n_rej") == pl.col(PARENT_COUNT))
             .get_column(GROUP)
         )
-        joined = pl.DataFrame(
-            [frame.get_column(ROW), frame.get_column(fk), frame.get_column(fk + OK), link.group]
-        ).filter(pl.col(fk + OK))
-        orphan, dead = pl.col(GROUP).is_null(), pl.col(GROUP).is_in(dead_groups.implode())
+        # The key's text is taken for the rows with a finding only (a deferred column is not spread).
+        frame = child.prepared.with_columns([fk + OK])
+        base = pl.DataFrame([frame.get_column(fk + OK), link.group])
+        parts = []
+        for cond, rule_id in (
+            (pl.col(GROUP).is_null(), orphan_id),
+            (pl.col(GROUP).is_in(dead_groups.implode()), cascade_id),
+        ):
+            hit = base.select((pl.col(fk + OK) & cond).fill_null(False)).to_series()
+            parts.append(
+                pl.DataFrame(
+                    [
+                        frame.get_column(ROW).filter(hit).alias("row_number"),
+                        child.prepared.column_where(fk, hit).alias("value"),
+                    ]
+                ).select("row_number", pl.lit(rule_id).alias("rule_id"), pl.lit(fk).alias("column"), "value")
+            )
+        return pl.concat(parts)
     return pl.concat(
         [
             joined.filter(cond).select(

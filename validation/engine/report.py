@@ -66,15 +66,17 @@ def row_findings_frame(results: dict[str, TableResult]) -> pl.DataFrame:
             continue
         key = record_key_expr(name)
         if key is not None:
-            frame = res.prepared.with_columns(key.meta.root_names())
-            # Record keys only for the rows with findings (a small fraction of a big table).
+            # Record keys only for the rows with findings (a small fraction of a big table); a deferred key
+            # column is taken on those rows only.
             rows = hits.get_column("row_number").unique().implode()
-            keys = (
-                frame.lazy()
-                .filter(pl.col(ROW).is_in(rows))
-                .select(pl.col(ROW).alias("row_number"), key.alias("record_key"))
-                .collect()
-            )
+            p = res.prepared
+            mask = p.frame.select(pl.col(ROW).is_in(rows)).to_series()
+            keys = pl.DataFrame(
+                [
+                    p.frame.get_column(ROW).filter(mask),
+                    *[p.column_where(c, mask) for c in key.meta.root_names()],
+                ]
+            ).select(pl.col(ROW).alias("row_number"), key.alias("record_key"))
             hits = hits.join(keys, on="row_number", how="left")
         else:
             hits = hits.with_columns(pl.lit(None, dtype=pl.String).alias("record_key"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from validation.engine.common import OK, N
+from validation.engine.common import CODE, OK, N
 from validation.engine.prepare import PreparedTable
 
 
@@ -16,6 +16,12 @@ def values_where(table: PreparedTable | None, col: str, cond: pl.Expr | None = N
     mask = pl.col(col + OK)
     if cond is not None:
         mask = mask & cond.fill_null(False)
+    if col + N in table.deferred and col + CODE in table.frame.columns:
+        # Prepared per distinct value: the codes of the rows, then their values (the text is not spread).
+        frame = table.with_columns(mask.meta.root_names())
+        codes = frame.select(pl.col(col + CODE).filter(mask).unique()).to_series()
+        values = table.code_values[col].get_column(col + N).gather(codes)
+        return values.unique().implode()
     frame = table.with_columns([col + N, *mask.meta.root_names()])
     return frame.lazy().filter(mask).select(pl.col(col + N).unique()).collect().get_column(col + N).implode()
 
