@@ -7,6 +7,7 @@ Adding a rule = writing one decorated function (see ``rules_person.py``, ``rules
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -80,6 +81,35 @@ class TableView:
             hits = per_code.select((pl.col(col + OK) & pl.col(col + N).is_in(list(codes))).arg_true())
             return pl.col(col + CODE).is_in(hits.to_series().cast(pl.UInt32).implode())
         return self.ok(col) & self.n(col).is_in(list(codes))
+
+    def code_not_in(self, col: str, codes: Iterable[str]) -> pl.Expr:
+        """Valid value that is none of ``codes``."""
+        per_code = self.prepared.code_values.get(col)
+        if per_code is not None:
+            hits = per_code.select((pl.col(col + OK) & ~pl.col(col + N).is_in(list(codes))).arg_true())
+            return pl.col(col + CODE).is_in(hits.to_series().cast(pl.UInt32).implode())
+        return self.ok(col) & ~self.n(col).is_in(list(codes))
+
+    def same_value(self, a: str, b: str) -> pl.Expr:
+        """``a`` and ``b`` both valid with equal normalised values (never null)."""
+        per_a, per_b = self.prepared.code_values.get(a), self.prepared.code_values.get(b)
+        if per_a is None or per_b is None:
+            return (self.ok(a) & self.ok(b) & (self.n(a) == self.n(b))).fill_null(False)
+        # Prepared per distinct value: each code's valid value as an id shared by both columns (null when
+        # not valid), compared row by row as integers instead of spreading both texts.
+        valid = [
+            per.select(pl.when(pl.col(c + OK)).then(pl.col(c + N)).alias("v"))
+            for per, c in ((per_a, a), (per_b, b))
+        ]
+        vocab = pl.concat(valid).drop_nulls().unique().with_row_index("id")
+        ids = [v.join(vocab, on="v", how="left", maintain_order="left").get_column("id") for v in valid]
+        left = pl.lit(ids[0]).gather(pl.col(a + CODE))
+        right = pl.lit(ids[1]).gather(pl.col(b + CODE))
+        return (left == right).fill_null(False)
+
+    def of(self, table: str) -> TableView:
+        """The same view of another prepared table (its rows, not this table's): for conditions on it."""
+        return dataclasses.replace(self, prepared=self.tables[table])
 
     def key(self, cols: Sequence[str]) -> pl.Expr:
         """A value equal on two rows exactly when the normalised values of ``cols`` are equal on both (null

@@ -31,7 +31,7 @@ def attended(t: TableView) -> pl.Expr:
 
 def not_attended(t: TableView) -> pl.Expr:
     """ATTENDANCE is a valid code other than 5 or 6."""
-    return t.ok("ATTENDANCE") & ~t.code_in("ATTENDANCE", ATTENDED)
+    return t.code_not_in("ATTENDANCE", ATTENDED)
 
 
 @rule("APP140")
@@ -48,18 +48,18 @@ def app150(t: TableView) -> Iterable[Check]:
 @rule("APP160")
 def app160(t: TableView) -> Iterable[Check]:
     after_end = t.date("APPOINTMENT") > t.parent_date("ENDDATE")
-    yield t.check("APPOINTMENT", after_end & t.ok("APPTYPE") & (t.n("APPTYPE") != "06"))
+    yield t.check("APPOINTMENT", after_end & t.code_not_in("APPTYPE", ("06",)))
 
 
 @rule("APP190")
 def app190(t: TableView) -> Iterable[Check]:
-    yield t.check("FFCOMM", t.populated("FFCOMM") & t.ok("CONSMEDIUM") & (t.n("CONSMEDIUM") != "01"))
+    yield t.check("FFCOMM", t.populated("FFCOMM") & t.code_not_in("CONSMEDIUM", ("01",)))
 
 
 @rule("APP200")
 def app200(t: TableView) -> Iterable[Check]:
     cancelled = (t.code_in("ATTENDANCE", ("2",)) & t.blank("CANCELLATION")).fill_null(False)
-    other = (t.ok("ATTENDANCE") & (t.n("ATTENDANCE") != "2") & t.populated("CANCELLATION")).fill_null(False)
+    other = (t.code_not_in("ATTENDANCE", ("2",)) & t.populated("CANCELLATION")).fill_null(False)
     yield t.check("CANCELLATION", cancelled | other)
 
 
@@ -70,9 +70,7 @@ def app210(t: TableView) -> Iterable[Check]:
     for i, col in enumerate(THERTYPES[1:], start=1):
         lower = THERTYPES[:i]
         gap = t.populated(col) & pl.any_horizontal([t.blank(c) for c in lower])
-        repeat = pl.any_horizontal(
-            [(t.ok(col) & t.ok(c) & (t.n(col) == t.n(c))).fill_null(False) for c in lower]
-        )
+        repeat = pl.any_horizontal([t.same_value(col, c) for c in lower])
         yield t.check(col, gap.fill_null(False) | repeat)
 
 
@@ -113,7 +111,7 @@ def app260(t: TableView) -> Iterable[Check]:
 @rule("APP270")
 def app270(t: TableView) -> Iterable[Check]:
     ind_blank = t.blank("EMPSUPPORTIND")
-    ind_not_y = (t.ok("EMPSUPPORTIND") & (t.n("EMPSUPPORTIND") != "Y")).fill_null(False)
+    ind_not_y = t.code_not_in("EMPSUPPORTIND", ("Y",)).fill_null(False)
     yield t.check("EMPSUPPORTREFERRAL", t.populated("EMPSUPPORTREFERRAL") & (ind_blank | ind_not_y))
 
 

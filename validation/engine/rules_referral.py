@@ -89,7 +89,7 @@ def ref270(t: TableView) -> Iterable[Check]:
     attended = values_where(
         t.other("Appointment"),
         "SERVICEID",
-        pl.col("ATTENDANCE.ok") & pl.col("ATTENDANCE.n").is_in(["5", "6"]),
+        t.of("Appointment").code_in("ATTENDANCE", ("5", "6")) if "Appointment" in t.tables else None,
     )
     yield t.check(
         "ENDCODE", t.code_in("ENDCODE", ("50",)) & t.ok("SERVICEID") & t.n("SERVICEID").is_in(attended)
