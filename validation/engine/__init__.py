@@ -12,7 +12,7 @@ import polars as pl
 from validation.dataset import DATASET
 from validation.dataset.schema import Severity, Stage
 from validation.engine.common import Finding, period_bounds
-from validation.engine.prepare import column_bindings, prepare_table
+from validation.engine.prepare import PARALLEL_ROWS, PreparedTable, column_bindings, prepare_table, thread_map
 from validation.engine.records import DUPLICATE_RULES, ORPHAN_CASCADE_RULES, TableResult, run_records
 from validation.engine.registry import TABLE_RULES
 from validation.engine.report import accepted_rows, assemble_findings, count_table, outcome_of
@@ -109,14 +109,20 @@ def run_engine(
     if _has_file_reject(findings):
         return _result(findings, profile.id)
 
-    prepared = {"Header": head.header}
-    for name, raw in chosen.items():
-        if name != "Header":
-            prepared[name] = prepare_table(
-                raw, DATASET.tables[name], skip_blank_rows=skip_blank, consume=release_raw
-            )
-            if release_raw:
-                raw.frame = raw.frame.clear()
+    def prepare(name: str) -> PreparedTable:
+        raw = chosen[name]
+        p = prepare_table(raw, DATASET.tables[name], skip_blank_rows=skip_blank, consume=release_raw)
+        if release_raw:
+            raw.frame = raw.frame.clear()
+        return p
+
+    # A large submission prepares its tables two at a time, the largest first: a smaller table's few
+    # columns (Person's NHSNO check is most of its work) leave a thread of its own pool idle.
+    names = [n for n in chosen if n != "Header"]
+    parallel = sum(chosen[n].frame.height for n in names) >= PARALLEL_ROWS
+    order = sorted(names, key=lambda n: -chosen[n].frame.height) if parallel else names
+    done = dict(zip(order, thread_map(prepare, order, parallel=parallel), strict=True))
+    prepared = {"Header": head.header} | {n: done[n] for n in names}
     if release_raw:
         for raw in read.tables:  # tables not chosen (repeated or not in the profile) are not read again
             raw.frame = raw.frame.clear()
