@@ -296,6 +296,7 @@ def _empty_frame(table_name: str) -> pl.DataFrame:
 
 
 _RAW = "__raw"
+SMALL_VALUES = 20_000  # value_columns on at most this many values uses the in-memory engine
 
 
 def value_columns(
@@ -347,7 +348,8 @@ def value_columns(
         lf = lf.with_columns(
             pl.when(pl.col(name + OK)).then(num).otherwise(pl.lit(None, dtype=pl.Float64)).alias(name + X)
         )
-    return lf.collect()
+    # A few distinct values: the in-memory engine (the default one's set-up is most of the cost here).
+    return lf.collect(engine="in-memory") if values.len() <= SMALL_VALUES else lf.collect()
 
 
 @dataclass
