@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TypeVar
+from typing import Final, TypeVar
 
 import polars as pl
 
@@ -296,7 +296,6 @@ def _empty_frame(table_name: str) -> pl.DataFrame:
 
 
 _RAW = "__raw"
-SMALL_VALUES = 20_000  # value_columns on at most this many values uses the in-memory engine
 
 
 def value_columns(
@@ -348,8 +347,9 @@ def value_columns(
         lf = lf.with_columns(
             pl.when(pl.col(name + OK)).then(num).otherwise(pl.lit(None, dtype=pl.Float64)).alias(name + X)
         )
-    # A few distinct values: the in-memory engine (the default one's set-up is most of the cost here).
-    return lf.collect(engine="in-memory") if values.len() <= SMALL_VALUES else lf.collect()
+    # polars' in-memory engine: the default one's set-up is most of the cost of a few distinct values, and
+    # it is no faster on a whole column.
+    return lf.collect(engine=ENGINE)
 
 
 @dataclass
@@ -405,6 +405,7 @@ class Deferred:
 
 
 SAMPLE_ROWS = 20_000
+ENGINE: Final = "in-memory"  # for the engine's lazy queries (as its eager ones)
 PARALLEL_ROWS = 50_000  # tables at least this long prepare their columns on a thread pool
 
 

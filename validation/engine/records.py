@@ -37,7 +37,7 @@ from validation.engine.common import (
     Finding,
     N,
 )
-from validation.engine.prepare import PARALLEL_ROWS, PreparedTable
+from validation.engine.prepare import ENGINE, PARALLEL_ROWS, PreparedTable
 from validation.engine.registry import PARENT_COLUMNS, TABLE_RULES, Check, TableView
 from validation.model import ROW, UploadContext
 
@@ -218,7 +218,7 @@ def with_parent_values(
         # small when a large parent (Appointment) has a smaller child table (EmploymentAdviser).
         keys = child.frame.lazy().select(pl.col(t.fk)).filter(pl.col(t.fk).is_not_null()).unique()
         parents = parents.join(keys, on=t.fk, how="semi")
-    grouped = parents.group_by(t.fk).agg(aggs).with_row_index(GROUP).collect()
+    grouped = parents.group_by(t.fk).agg(aggs).with_row_index(GROUP).collect(engine=ENGINE)
     # Join on the key column alone (one output row per child row, in order: the keys are unique in
     # ``grouped``) and put the parent columns next to the child's; joining the whole frame would copy
     # every one of its columns. A key prepared per distinct value joins its distinct values only, and each
@@ -273,7 +273,7 @@ def cascade_hits(
             .filter(pl.col(fk).is_not_null() & pl.col(ROW).is_in(parent.rejected.implode()))
             .group_by(fk)
             .agg(pl.len().alias("__n_rej"))
-            .collect()
+            .collect(engine=ENGINE)
         )
         dead_groups = (
             link.keys.join(rejected, on=fk, how="inner")

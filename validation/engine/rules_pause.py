@@ -11,6 +11,7 @@ from collections.abc import Iterable
 import polars as pl
 
 from validation.engine.common import OK, D, N
+from validation.engine.prepare import ENGINE
 from validation.engine.registry import Check, TableView, rule
 from validation.model import ROW
 
@@ -105,7 +106,7 @@ def wtp180(t: TableView) -> Iterable[Check]:
         .select(columns)
         .filter(pl.col("__eligible") & (pl.col("s") <= pl.col("e")))
         .drop("__eligible")
-        .collect()
+        .collect(engine=ENGINE)
     )
     rows = overlaps_earlier_row(ranges)
     yield t.check("PAUSESTARTDATE", pl.col(ROW).is_in(rows.implode()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from validation.engine.common import CODE, OK, N
-from validation.engine.prepare import PreparedTable
+from validation.engine.prepare import ENGINE, PreparedTable
 
 
 def values_where(table: PreparedTable | None, col: str, cond: pl.Expr | None = None) -> pl.Series:
@@ -23,7 +23,14 @@ def values_where(table: PreparedTable | None, col: str, cond: pl.Expr | None = N
         values = table.code_values[col].get_column(col + N).gather(codes)
         return values.unique().implode()
     frame = table.with_columns([col + N, *mask.meta.root_names()])
-    return frame.lazy().filter(mask).select(pl.col(col + N).unique()).collect().get_column(col + N).implode()
+    return (
+        frame.lazy()
+        .filter(mask)
+        .select(pl.col(col + N).unique())
+        .collect(engine=ENGINE)
+        .get_column(col + N)
+        .implode()
+    )
 
 
 def other_value_in_group(key: str, col: str) -> pl.Expr:
