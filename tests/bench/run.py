@@ -433,7 +433,11 @@ def step_frictionless(args: argparse.Namespace) -> dict[str, Any]:
                 if i > args.frictionless_rows:
                     break
                 out.write(line)
-        schema = frictionless.Schema.from_descriptor({"fields": fields, "missingValues": [""]})
+        # The table's own key rule too (APP110: an APPTID occurring twice), which the engine also checks;
+        # the cross-table rules (parents, cascades) have no frictionless counterpart on one table.
+        schema = frictionless.Schema.from_descriptor(
+            {"fields": fields, "missingValues": [""], "primaryKey": list(table.row_key)}
+        )
         resource = frictionless.Resource(path=path.name, basepath=tmp, schema=schema)
         t, c = time.perf_counter(), cpu_self()
         report = frictionless.validate(resource, limit_errors=10**9)
