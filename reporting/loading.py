@@ -28,7 +28,7 @@ import io
 import queue
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 
 import polars as pl
 from django.db import connection, transaction
@@ -86,9 +86,12 @@ class FramesAhead(Mapping[str, pl.DataFrame]):
     def __init__(self, names: Iterable[str], source: Iterator[tuple[str, pl.DataFrame]]) -> None:
         self._names = list(names)
         self._frames: dict[str, pl.DataFrame] = {}
+        self._released: set[str] = set()
         self._done = False
         self.error: BaseException | None = None
         self._cond = threading.Condition()
+        # Whether the source finished without error, for a thread that must not keep the frames alive.
+        self.outcome = SourceOutcome()
         self._thread = threading.Thread(target=self._run, args=(source,), name="frames-ahead", daemon=True)
         self._thread.start()
 
@@ -100,16 +103,20 @@ class FramesAhead(Mapping[str, pl.DataFrame]):
                     self._cond.notify_all()
         except BaseException as exc:  # handed to the readers
             self.error = exc
+            self.outcome.error = exc
         finally:
             with self._cond:
                 self._done = True
                 self._cond.notify_all()
+            self.outcome.finished.set()
 
     def __getitem__(self, name: str) -> pl.DataFrame:
         with self._cond:
             self._cond.wait_for(lambda: name in self._frames or self._done)
             if name in self._frames:
                 return self._frames[name]
+            if name in self._released:
+                raise KeyError(f"{name} was released")
             if self.error is not None:
                 raise self.error
             raise KeyError(name)
@@ -125,8 +132,24 @@ class FramesAhead(Mapping[str, pl.DataFrame]):
 
     def wait(self) -> bool:
         """Wait until ``source`` is exhausted; True unless it raised."""
+        return self.outcome.wait()
+
+    def release(self, name: str) -> None:
+        """Drop a table the reader is done with (its frame is freed once no one else holds it)."""
         with self._cond:
-            self._cond.wait_for(lambda: self._done)
+            self._frames.pop(name, None)
+            self._released.add(name)
+
+
+class SourceOutcome:
+    """How a ``FramesAhead`` source ended, without a reference to its frames."""
+
+    def __init__(self) -> None:
+        self.finished = threading.Event()
+        self.error: BaseException | None = None
+
+    def wait(self) -> bool:
+        self.finished.wait()
         return self.error is None
 
 
@@ -158,7 +181,7 @@ def _csv_chunks(frame: pl.DataFrame) -> Iterator[bytes]:
 _DONE = object()
 
 
-def _ahead(chunks: Iterator[bytes], depth: int = PREFETCH_CHUNKS) -> Iterator[bytes]:
+def _ahead(chunks: Iterator[bytes], depth: int = PREFETCH_CHUNKS) -> Generator[bytes, None, None]:
     """``chunks`` produced by a thread up to ``depth`` chunks ahead of the consumer, so that polars
     writes the next slice's CSV (it releases the GIL) while PostgreSQL parses and stores the last one.
     An error in the producer is raised here; if the consumer stops early, the producer stops too."""
@@ -209,7 +232,8 @@ def _copy(db_table: str, frame: pl.DataFrame) -> None:
         f"COPY {connection.ops.quote_name(db_table)} ({_db_columns(frame)}) "
         "FROM STDIN WITH (FORMAT csv, HEADER false)"
     )
-    stream = _ChunkStream(_ahead(_csv_chunks(frame)))
+    chunks = _ahead(_csv_chunks(frame))
+    stream = _ChunkStream(chunks)
     try:
         with connection.cursor() as cursor, connection.wrap_database_errors:
             # The raw psycopg2 cursor; wrap_database_errors turns its errors into django.db ones
@@ -221,6 +245,8 @@ def _copy(db_table: str, frame: pl.DataFrame) -> None:
         if stream.error is not None:
             raise stream.error from None
         raise
+    finally:
+        chunks.close()  # a failed COPY stops the producer thread now, not when the traceback is collected
 
 
 def _insert(db_table: str, frame: pl.DataFrame) -> None:
@@ -252,16 +278,20 @@ def accepted_rows_load(*, submission_id: int, frames: Mapping[str, pl.DataFrame]
         model._default_manager.filter(submission_id=submission_id).delete()
     write = _copy if connection.vendor == "postgresql" else _insert
     rows: dict[str, int] = {}
+    columns: dict[str, set[str]] = {}
     for table in frames:  # the caller's order (a FramesAhead: the order its tables become ready)
+        columns[table] = set(frames[table].columns)
         frame = _prepared(table, frames[table], submission_id)
+        if isinstance(frames, FramesAhead):
+            frames.release(table)  # stored: its memory can go before the next table
         if frame.height:
             write(ACCEPTED_MODELS[table]._meta.db_table, frame)
         rows[table] = frame.height
         del frame
     loaded = {table: rows[table] for table in ACCEPTED_MODELS if table in rows}
     derived = any(
-        table in frames and all(c in frames[table].columns for c in columns)
-        for table, columns in DERIVED_COLUMNS.items()
+        table in columns and all(c in columns[table] for c in derived_columns)
+        for table, derived_columns in DERIVED_COLUMNS.items()
     )
     AcceptedDataLoad.objects.update_or_create(
         submission_id=submission_id,

@@ -27,7 +27,7 @@ from reporting.artefacts import commissioner_counts, write_submission_artefacts
 from reporting.derived import derive_iter, derived_table_order
 from reporting.dq import pathway_continuity
 from reporting.dq_selectors import previous_open_serviceids
-from reporting.loading import FramesAhead, accepted_rows_load
+from reporting.loading import FramesAhead, SourceOutcome, accepted_rows_load
 from validation.api import validate_file
 from validation.model import UploadContext
 
@@ -155,12 +155,16 @@ def process_submission(self, submission_id: int) -> str:  # type: ignore[no-unty
             )
         prefix = services.artefact_prefix(submission)
 
-        def write_artefacts(deriving: FramesAhead | None) -> dict[str, str]:
+        load_failed = threading.Event()
+
+        def write_artefacts(deriving: SourceOutcome | None) -> dict[str, str]:
             # The files (report, extract, ...) need no database. They are written once the derived items
-            # (CPU-bound) are done, while the COPY load mostly waits for PostgreSQL.
+            # (CPU-bound) are done, while the COPY load mostly waits for PostgreSQL. The job holds the
+            # derive's outcome only, not its frames, so the load frees each table once it is stored.
             if deriving is not None and not deriving.wait():
                 return {}  # the load raises the derive's error
-            del deriving
+            if load_failed.is_set():
+                return {}  # nobody will use them: the task retries or fails
             return phases.in_thread(
                 "artefacts",
                 write_submission_artefacts,
@@ -170,11 +174,15 @@ def process_submission(self, submission_id: int) -> str:  # type: ignore[no-unty
             )
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="artefacts") as pool:
-            artefacts_job = pool.submit(write_artefacts, derived)
+            artefacts_job = pool.submit(write_artefacts, derived.outcome if derived is not None else None)
             if derived is not None:
-                with phases("load"):
-                    accepted_rows_load(submission_id=submission_id, frames=derived)
-                    del derived
+                try:
+                    with phases("load"):
+                        accepted_rows_load(submission_id=submission_id, frames=derived)
+                except BaseException:
+                    load_failed.set()
+                    raise
+                del derived
             progress("loading", None, 0.5)
             with phases("artefacts_wait"):
                 artefacts = artefacts_job.result()

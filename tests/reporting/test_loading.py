@@ -534,6 +534,44 @@ def test_csv_error_mid_copy_loads_nothing(sub) -> None:  # type: ignore[no-untyp
     assert not AcceptedDataLoad.objects.filter(submission=sub).exists()
 
 
+def test_a_failed_copy_stops_its_csv_producer_at_once() -> None:
+    """The connection dropping mid-COPY (psycopg2 stops reading the stream): the producer thread is gone
+    when the error reaches the caller, not when its traceback is collected."""
+    import threading
+
+    class DroppedConnection:
+        def copy_expert(self, sql, stream, size):  # type: ignore[no-untyped-def]
+            stream.read(10)
+            raise ConnectionError("server closed the connection unexpectedly")
+
+    class Cursor:
+        cursor = DroppedConnection()
+
+        def __enter__(self):  # type: ignore[no-untyped-def]
+            return self
+
+        def __exit__(self, *exc):  # type: ignore[no-untyped-def]
+            return False
+
+    frame = table_frame("Person", [{"LPTID": f"P{i}"} for i in range(20_000)])
+    with (
+        mock.patch.object(loading, "COPY_SLICE_ROWS", 500),
+        mock.patch.object(loading.connection, "cursor", Cursor),
+        pytest.raises(ConnectionError) as caught,
+    ):
+        loading._copy("reporting_acceptedperson", loading._prepared("Person", frame, 1))
+    assert caught.value is not None  # the traceback (and its frames) are still alive here
+    assert not [t for t in threading.enumerate() if t.name == "copy-csv"]
+
+
+def test_frames_ahead_releases_what_the_loader_stored(sub) -> None:  # type: ignore[no-untyped-def]
+    frames = loading.FramesAhead(["Person"], iter([("Person", table_frame("Person", [{"LPTID": "P1"}]))]))
+    assert accepted_rows_load(submission_id=sub.pk, frames=frames) == {"Person": 1}
+    with pytest.raises(KeyError, match="released"):
+        frames["Person"]
+    assert frames.outcome.wait() is True
+
+
 def test_frames_ahead_gives_each_table_when_ready_and_passes_errors_on() -> None:
     import threading
 
