@@ -125,6 +125,9 @@ class Submission(models.Model):
     # Spec 10.2: evaluated once, when the DQ summary is produced at the final status ("n/a" or a count).
     pathway_continuity = models.CharField(max_length=12, blank=True)
     rule_set_version = models.CharField(max_length=64, blank=True)
+    # SHA-256 of the organisation register at receipt (selectors.register_digest): an identical file is only
+    # "the same context" while the register the rules read (codes, pilots, acts-for) has not changed.
+    register_digest = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
 
     # Progress while a worker processes the file (read by the status page without reloading).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
@@ -91,6 +92,14 @@ def organisation_register() -> OrganisationRegister:
             acts_for=tuple(sorted(o.code for o in org.acts_for.all())),
         )
     return OrganisationRegister(entries=entries)
+
+
+def register_digest(register: OrganisationRegister | None = None) -> str:
+    """A fingerprint of the register (every entry the validation rules can read), to tell whether a
+    file validated earlier would be validated differently now."""
+    register = register or organisation_register()
+    text = "\n".join(repr(register.entries[code]) for code in sorted(register.entries))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def commissioner_submissions_for_user(*, user: User) -> QuerySet[Submission]:

@@ -32,6 +32,7 @@ from .models import (
     Window,
     WindowType,
 )
+from .selectors import register_digest
 from .timetable import LONDON
 
 log = logging.getLogger(__name__)
@@ -95,13 +96,21 @@ class DuplicateFile(PortalError):
 
 
 def identical_submission(
-    *, organisation: Organisation, period: str, window_type: str, window: Window | None, sha256: str
+    *,
+    organisation: Organisation,
+    period: str,
+    window_type: str,
+    window: Window | None,
+    sha256: str,
+    register: str,
 ) -> Submission | None:
     """The submission an upload with this SHA-256 would only repeat (issue 8; docs/decisions.md,
     "Reliability"): the LATEST submission of the context that was not refused on receipt, if it holds the
     same bytes, was received under the same rule set and is in progress or final with a result (not
-    ERROR). Only the latest is compared, so re-uploading an older file to make it live again still works
-    (spec 7.3, latest received wins). Call it holding the organisation's lock (``_allocate_bsp_number``)."""
+    ERROR), and the organisation register (``register``: its digest now) is what it was when that one was
+    received - a register change (a commissioner code added, a pilot flag) can change the result. Only the
+    latest is compared, so re-uploading an older file to make it live again still works (spec 7.3, latest
+    received wins). Call it holding the organisation's lock (``_allocate_bsp_number``)."""
     if not sha256:
         return None  # not hashed by the upload handler (e.g. a management command): nothing to compare
     latest = (
@@ -117,6 +126,7 @@ def identical_submission(
         latest is not None
         and latest.sha256 == sha256
         and latest.rule_set_version == DATASET.version
+        and latest.register_digest == register
         and latest.status != Status.ERROR
     ):
         return latest
@@ -182,6 +192,7 @@ def _receive(
     oversized = bool(getattr(upload, "oversized", False))
 
     sha256 = getattr(upload, "sha256", "") or ""
+    register = register_digest()
 
     gate = gate_check(period=period, window_type=window_type, at=received_at)
     # Allocating the number locks the organisation's row: receives of one provider are serialised, so of
@@ -195,6 +206,7 @@ def _receive(
             window_type=window_type,
             window=gate.window,
             sha256=sha256,
+            register=register,
         )
         if earlier is not None:
             raise DuplicateFile(earlier)  # rolls the number back
@@ -210,6 +222,7 @@ def _receive(
         size=size,
         sha256=sha256,
         rule_set_version=DATASET.version,
+        register_digest=register,
     )
     if refusal:
         submission.status = Status.REJECTED

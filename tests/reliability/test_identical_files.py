@@ -133,6 +133,25 @@ def test_other_context_or_rule_set_is_not_a_duplicate(submitter_a, submitter_b, 
     assert Submission.objects.count() == 4
 
 
+def test_a_register_change_since_makes_the_same_file_worth_validating_again(
+    submitter_a, open_window, commissioner_a, files
+):
+    """The rules read the register (commissioner codes, pilot flags, acts-for): once the national team
+    changes it (here: adds a commissioner), the same bytes may give another result, so they are validated."""
+    from tests.factories import CommissionerFactory
+
+    first = receive(submitter_a, files["a"])
+    assert process_submission(first.pk) == "done"
+    with pytest.raises(services.DuplicateFile):
+        receive(submitter_a, files["a"])  # nothing changed
+    CommissionerFactory(code="01A", name="Commissioner B")
+    again = receive(submitter_a, files["a"])
+    assert again.pk != first.pk and again.status == Status.RECEIVED
+    assert again.register_digest != first.register_digest
+    with pytest.raises(services.DuplicateFile):
+        receive(submitter_a, files["a"])  # and now the latest has the current register
+
+
 def test_a_refusal_on_receipt_is_not_the_latest_to_compare(submitter_a, open_window, files):
     first = receive(submitter_a, files["a"])
     refused = receive(submitter_a, files["a"], name="idb.txt")  # FILE003, same bytes, nothing kept
