@@ -31,7 +31,6 @@ from validation.engine.common import (
     OK,
     PARENT_COUNT,
     PARENT_PREFIX,
-    REJECTED,
     ROW_SEVERITIES,
     D,
     Finding,
@@ -251,64 +250,40 @@ def cascade_hits(
     t = child.prepared.table
     fk = t.fk
     assert fk is not None
-    if link is None:
-        frame = child.prepared.with_columns(
-            [fk, fk + OK]
-        )  # (not reached: run_records links every child with a parent)
-        pf = (
-            parent.prepared.with_columns([fk])
-            .select(pl.col(fk), pl.col(ROW))
-            .filter(pl.col(fk).is_not_null())
-        )
-        pf = pf.with_columns(pl.col(ROW).is_in(parent.rejected.implode()).alias(REJECTED))
-        status = pf.group_by(fk).agg(pl.len().alias("__n"), (~pl.col(REJECTED)).sum().alias("__n_ok"))
-        joined = frame.select(ROW, fk, fk + OK).filter(pl.col(fk + OK)).join(status, on=fk, how="left")
-        orphan, dead = pl.col("__n").is_null(), pl.col("__n_ok") == 0
-    else:
-        # Only the rejected parent rows are grouped (few); a key is dead when all its rows are rejected.
-        rejected = (
-            parent.prepared.with_columns([fk])
-            .lazy()
-            .select(pl.col(fk), pl.col(ROW))
-            .filter(pl.col(fk).is_not_null() & pl.col(ROW).is_in(parent.rejected.implode()))
-            .group_by(fk)
-            .agg(pl.len().alias("__n_rej"))
-            .collect(engine=ENGINE)
-        )
-        dead_groups = (
-            link.keys.join(rejected, on=fk, how="inner")
-            .filter(pl.col("__n_rej") == pl.col(PARENT_COUNT))
-            .get_column(GROUP)
-        )
-        # The key's text is taken for the rows with a finding only (a deferred column is not spread).
-        frame = child.prepared.with_columns([fk + OK])
-        base = pl.DataFrame([frame.get_column(fk + OK), link.group])
-        parts = []
-        for cond, rule_id in (
-            (pl.col(GROUP).is_null(), orphan_id),
-            (pl.col(GROUP).is_in(dead_groups.implode()), cascade_id),
-        ):
-            hit = base.select((pl.col(fk + OK) & cond).fill_null(False)).to_series()
-            parts.append(
-                pl.DataFrame(
-                    [
-                        frame.get_column(ROW).filter(hit).alias("row_number"),
-                        child.prepared.column_where(fk, hit).alias("value"),
-                    ]
-                ).select("row_number", pl.lit(rule_id).alias("rule_id"), pl.lit(fk).alias("column"), "value")
-            )
-        return pl.concat(parts)
-    return pl.concat(
-        [
-            joined.filter(cond).select(
-                pl.col(ROW).alias("row_number"),
-                pl.lit(rule_id).alias("rule_id"),
-                pl.lit(fk).alias("column"),
-                pl.col(fk).alias("value"),
-            )
-            for cond, rule_id in ((orphan, orphan_id), (dead, cascade_id))
-        ]
+    assert link is not None  # run_records links every child table with its parent
+    # Only the rejected parent rows are grouped (few); a key is dead when all its rows are rejected.
+    rejected = (
+        parent.prepared.with_columns([fk])
+        .lazy()
+        .select(pl.col(fk), pl.col(ROW))
+        .filter(pl.col(fk).is_not_null() & pl.col(ROW).is_in(parent.rejected.implode()))
+        .group_by(fk)
+        .agg(pl.len().alias("__n_rej"))
+        .collect(engine=ENGINE)
     )
+    dead_groups = (
+        link.keys.join(rejected, on=fk, how="inner")
+        .filter(pl.col("__n_rej") == pl.col(PARENT_COUNT))
+        .get_column(GROUP)
+    )
+    # The key's text is taken for the rows with a finding only (a deferred column is not spread).
+    frame = child.prepared.with_columns([fk + OK])
+    base = pl.DataFrame([frame.get_column(fk + OK), link.group])
+    parts = []
+    for cond, rule_id in (
+        (pl.col(GROUP).is_null(), orphan_id),
+        (pl.col(GROUP).is_in(dead_groups.implode()), cascade_id),
+    ):
+        hit = base.select((pl.col(fk + OK) & cond).fill_null(False)).to_series()
+        parts.append(
+            pl.DataFrame(
+                [
+                    frame.get_column(ROW).filter(hit).alias("row_number"),
+                    child.prepared.column_where(fk, hit).alias("value"),
+                ]
+            ).select("row_number", pl.lit(rule_id).alias("rule_id"), pl.lit(fk).alias("column"), "value")
+        )
+    return pl.concat(parts)
 
 
 def severity_of(rule_id: str) -> str:
