@@ -19,7 +19,6 @@ N, OK, D, X = ".n", ".ok", ".d", ".x"
 CODE = ".c"  # row -> distinct-value code of a column prepared per distinct value (``prepare.py``)
 PARENT_COUNT = "__parent_count"  # number of parent rows carrying this row's foreign-key value
 PARENT_PREFIX = "P:"  # parent value columns joined onto a child row: "P:DOB.d", "P:DOB.ok"
-REJECTED = "__rejected"
 
 MIN_DATE = date(1890, 1, 1)
 VALUE_MAX_CHARS = 200
