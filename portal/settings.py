@@ -125,7 +125,7 @@ RECOVERY_CODE_COUNT = 10
 # hours; an administrator can unlock sooner (`manage.py axes_reset_username USER`).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 # Posts of the public access-request form per client address and hour.
-ACCESS_REQUEST_LIMIT = env.int("ACCESS_REQUEST_LIMIT", default=20)
+ACCESS_REQUEST_LIMIT = env.int("ACCESS_REQUEST_LIMIT", default=60)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 # By user name only: the staff of an NHS organisation often share one address (HSCN/NAT), so locking an
 # address would lock a whole trust out; spraying one password over many names still needs the second factor.
