@@ -401,6 +401,31 @@ def submission_start(*, submission_id: int, retry: bool = False, task_id: str = 
 MAX_ATTEMPTS = 3  # runs of one submission (claims and take-overs) before it is ERROR
 
 
+class Superseded(PortalError):
+    """The run of task ``task_id`` no longer holds the submission's claim: the sweeper re-queued it, or
+    another task took it over (its heartbeat had gone stale). The run must stop without writing anything."""
+
+    def __init__(self, submission: Submission, task_id: str) -> None:
+        super().__init__(
+            f"Submission {submission.pk} is no longer held by task {task_id} "
+            f"(status {submission.status}, task {submission.task_id or 'none'}).",
+            code="superseded",
+        )
+
+
+def _check_claim(submission: Submission, task_id: str | None) -> None:
+    """Raise ``Superseded`` unless task ``task_id`` still holds the (locked) submission: it is the recorded
+    task and the submission was not re-queued since. No ``task_id`` (a direct call): nothing is checked."""
+    if task_id and (submission.task_id != task_id or submission.status == Status.RECEIVED):
+        raise Superseded(submission, task_id)
+
+
+@transaction.atomic
+def submission_check_claim(*, submission_id: int, task_id: str | None) -> None:
+    """The task's check just before it loads the accepted rows (see ``_check_claim``)."""
+    _check_claim(Submission.objects.select_for_update().get(pk=submission_id), task_id)
+
+
 def worker_lost(submission: Submission) -> bool:
     """A VALIDATING submission whose worker stopped writing its heartbeat SUBMISSION_LOST_AFTER ago."""
     last_sign = submission.heartbeat_at or submission.started_at
@@ -408,9 +433,13 @@ def worker_lost(submission: Submission) -> bool:
     return last_sign is None or last_sign < lost_before
 
 
-def submission_heartbeat(*, submission_id: int) -> None:
-    """The worker processing the submission is alive (outside any transaction, like the progress)."""
-    Submission.objects.filter(pk=submission_id, status=Status.VALIDATING).update(heartbeat_at=timezone.now())
+def submission_heartbeat(*, submission_id: int, task_id: str | None = None) -> None:
+    """The worker processing the submission is alive (outside any transaction, like the progress). Given
+    the task's id, only while that task holds the claim: a superseded run must not keep the new one alive."""
+    held = Submission.objects.filter(pk=submission_id, status=Status.VALIDATING)
+    if task_id:
+        held = held.filter(task_id=task_id)
+    held.update(heartbeat_at=timezone.now())
 
 
 @transaction.atomic
@@ -452,16 +481,25 @@ def _notify_stuck(submission_id: int, reason: str) -> None:
 
 
 @transaction.atomic
-def submission_requeue_after_transient_error(*, submission_id: int, reason: str) -> None:
-    """Back to RECEIVED so the retried task claims it again."""
+def submission_requeue_after_transient_error(
+    *, submission_id: int, reason: str, task_id: str | None = None
+) -> None:
+    """Back to RECEIVED so the retried task claims it again; ``Superseded`` if the task no longer holds it."""
     submission = Submission.objects.select_for_update().select_related("organisation").get(pk=submission_id)
+    _check_claim(submission, task_id)
     if submission.status == Status.VALIDATING:
         submission_transition(submission=submission, to=Status.RECEIVED, details={"reason": reason[:300]})
 
 
-def submission_set_progress(*, submission_id: int, stage: str, table: str | None, pct: int) -> None:
-    # Outside any transaction so the status page sees it at once.
-    Submission.objects.filter(pk=submission_id).update(
+def submission_set_progress(
+    *, submission_id: int, stage: str, table: str | None, pct: int, task_id: str | None = None
+) -> None:
+    # Outside any transaction so the status page sees it at once. It is a heartbeat too: given the task's
+    # id, only while that task holds the claim.
+    rows = Submission.objects.filter(pk=submission_id)
+    if task_id:
+        rows = rows.filter(task_id=task_id, status=Status.VALIDATING)
+    rows.update(
         progress_stage=stage,
         progress_table=table or "",
         progress_pct=max(0, min(100, pct)),
@@ -499,8 +537,12 @@ def submission_record_result(
     total_records: int,
     artefacts: dict[str, str],
     pathway_continuity: str = "",
+    task_id: str | None = None,
 ) -> Submission:
+    """The final status with its counts; ``Superseded`` (nothing written) if task ``task_id`` no longer
+    holds the submission."""
     submission = Submission.objects.select_for_update().select_related("organisation").get(pk=submission_id)
+    _check_claim(submission, task_id)
     if submission.is_final:
         return submission  # idempotent: a second run of the task changes nothing
     SubmissionTableCount.objects.filter(submission=submission).delete()
@@ -553,8 +595,11 @@ def submission_record_result(
 
 
 @transaction.atomic
-def submission_fail(*, submission_id: int, message: str) -> Submission:
+def submission_fail(*, submission_id: int, message: str, task_id: str | None = None) -> Submission:
+    """ERROR with ``message``; ``Superseded`` (nothing written, no e-mail) if task ``task_id`` no longer
+    holds the submission: a stale run's failure must not end the run that took it over."""
     submission = Submission.objects.select_for_update().select_related("organisation").get(pk=submission_id)
+    _check_claim(submission, task_id)
     if submission.is_final:
         return submission
     submission.error_message = message[:2000]

@@ -48,9 +48,10 @@ BANDS = {"reading": (0, 15), "validating": (15, 85), "loading": (85, 100)}
 class ProgressReporter:
     """Turns engine callbacks into throttled database updates the status page polls."""
 
-    def __init__(self, submission_id: int, min_interval: float = 0.3) -> None:
+    def __init__(self, submission_id: int, min_interval: float = 0.3, task_id: str | None = None) -> None:
         self.submission_id = submission_id
         self.min_interval = min_interval
+        self.task_id = task_id  # written only while this task holds the claim
         self._last = 0.0
         self._stage: str | None = None
 
@@ -64,7 +65,9 @@ class ProgressReporter:
         self._stage = stage
         lo, hi = BANDS.get(stage, (0, 100))
         pct = int(lo + (hi - lo) * max(0.0, min(1.0, fraction)))
-        services.submission_set_progress(submission_id=self.submission_id, stage=stage, table=table, pct=pct)
+        services.submission_set_progress(
+            submission_id=self.submission_id, stage=stage, table=table, pct=pct, task_id=self.task_id
+        )
 
 
 @contextmanager
@@ -106,9 +109,11 @@ def upload_context(submission: Submission) -> UploadContext:
     time_limit=55 * 60,
 )
 def process_submission(self, submission_id: int) -> str:  # type: ignore[no-untyped-def]
+    # The claim's holder: every later write is fenced by it (none when called directly, without an id).
+    task_id = self.request.id or ""
     try:
         submission = services.submission_start(
-            submission_id=submission_id, retry=self.request.retries > 0, task_id=self.request.id or ""
+            submission_id=submission_id, retry=self.request.retries > 0, task_id=task_id
         )
     except Submission.DoesNotExist:
         log.warning("Submission %s no longer exists", submission_id)
@@ -123,7 +128,7 @@ def process_submission(self, submission_id: int) -> str:  # type: ignore[no-unty
         return "already-done"
     try:
         phases = Phases()
-        progress = ProgressReporter(submission_id)
+        progress = ProgressReporter(submission_id, task_id=task_id)
         with phases("validate"), local_copy(submission.file.name or "") as path:
             result = validate_file(
                 path,
@@ -173,6 +178,9 @@ def process_submission(self, submission_id: int) -> str:  # type: ignore[no-unty
                 prefix=prefix,
             )
 
+        # Taken over while validating (a stale heartbeat, then the sweeper and another task): load no rows
+        # under the new claim. The load takes the row lock next; no take-over commits while it holds it.
+        services.submission_check_claim(submission_id=submission_id, task_id=task_id)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="artefacts") as pool:
             artefacts_job = pool.submit(write_artefacts, derived.outcome if derived is not None else None)
             if derived is not None:
@@ -207,32 +215,45 @@ def process_submission(self, submission_id: int) -> str:  # type: ignore[no-unty
                     if result.outcome.successful
                     else ""
                 ),
+                task_id=task_id,
             )
             close.live_changed_after_close(submission=recorded)
         phases.log(log, submission_id)
         return "done"
+    except services.Superseded as exc:
+        return _superseded(exc)
     except TRANSIENT_ERRORS as exc:
         if self.request.retries < self.max_retries:
             log.warning("Transient error on submission %s, retrying: %s", submission_id, exc)
             # If even that fails, the retry takes the VALIDATING submission over (retry=True).
-            with suppress(*TRANSIENT_ERRORS):
-                services.submission_requeue_after_transient_error(
-                    submission_id=submission_id, reason=str(exc)
-                )
+            try:
+                with suppress(*TRANSIENT_ERRORS):
+                    services.submission_requeue_after_transient_error(
+                        submission_id=submission_id, reason=str(exc), task_id=task_id
+                    )
+            except services.Superseded as superseded:
+                return _superseded(superseded)
             raise self.retry(exc=exc, countdown=5 * (2**self.request.retries)) from exc
-        services.submission_fail(submission_id=submission_id, message=f"Processing failed repeatedly: {exc}")
-        return "error"
+        return _fail(submission_id, task_id, f"Processing failed repeatedly: {exc}")
     except SoftTimeLimitExceeded:
-        services.submission_fail(
-            submission_id=submission_id, message="Processing took too long and was stopped."
-        )
-        return "error"
+        return _fail(submission_id, task_id, "Processing took too long and was stopped.")
     except Exception as exc:
         log.exception("Submission %s failed", submission_id)
-        services.submission_fail(
-            submission_id=submission_id, message=f"Unexpected error: {type(exc).__name__}"
-        )
-        return "error"
+        return _fail(submission_id, task_id, f"Unexpected error: {type(exc).__name__}")
+
+
+def _superseded(exc: services.Superseded) -> str:
+    """A run whose claim was taken over stops quietly: no status change, no e-mail."""
+    log.warning("Stopping a superseded run: %s", exc)
+    return "superseded"
+
+
+def _fail(submission_id: int, task_id: str, message: str) -> str:
+    try:
+        services.submission_fail(submission_id=submission_id, message=message, task_id=task_id)
+    except services.Superseded as exc:  # e.g. its load collided with the new run's: not the file's fault
+        return _superseded(exc)
+    return "error"
 
 
 class Heartbeat:
@@ -241,9 +262,10 @@ class Heartbeat:
     worker dies the heartbeat stops and the sweeper takes the submission as lost after SUBMISSION_LOST_AFTER.
     Started and stopped by Celery's task signals (below), so the task body does not change."""
 
-    def __init__(self, submission_id: int, interval: float) -> None:
+    def __init__(self, submission_id: int, interval: float, task_id: str | None = None) -> None:
         self.submission_id = submission_id
         self.interval = interval
+        self.task_id = task_id  # beats only while this task holds the claim
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"heartbeat-{submission_id}", daemon=True)
 
@@ -258,7 +280,7 @@ class Heartbeat:
         try:
             while not self._stop.wait(self.interval):
                 try:
-                    services.submission_heartbeat(submission_id=self.submission_id)
+                    services.submission_heartbeat(submission_id=self.submission_id, task_id=self.task_id)
                 except Exception as exc:  # the database restarting: keep beating, with a new connection
                     log.warning("Heartbeat of submission %s failed: %s", self.submission_id, exc)
                     db_connection.close()
@@ -273,7 +295,7 @@ _heartbeats: dict[str, Heartbeat] = {}
 def _heartbeat_start(task_id=None, task=None, args=None, **_):  # type: ignore[no-untyped-def]
     if task is None or task.name != process_submission.name or task.request.is_eager or not args:
         return
-    beat = Heartbeat(int(args[0]), settings.SUBMISSION_HEARTBEAT_SECONDS)
+    beat = Heartbeat(int(args[0]), settings.SUBMISSION_HEARTBEAT_SECONDS, task_id=task_id)
     _heartbeats[task_id] = beat
     beat.start()
 

@@ -279,3 +279,156 @@ def test_admin_rerun_of_an_error_goes_through_the_outbox_and_resets_the_sweeper_
     # The broker was down: RECEIVED and not queued, so the relay publishes it (not a stuck one for the sweeper).
     assert sub.status == Status.RECEIVED and sub.queued_at is None and sub.sweeper_requeues == 0
     assert services.submissions_to_dispatch(grace_seconds=0) == [sub.pk]
+
+
+def _taken_over(sub: Submission, *, by: str) -> None:
+    """What the sweeper and a second worker do to a run whose heartbeat went stale: a new claim."""
+    Submission.objects.filter(pk=sub.pk).update(heartbeat_at=ago(200))
+    assert services.submission_start(submission_id=sub.pk, task_id=by) is not None
+
+
+def test_a_run_whose_claim_was_taken_over_cannot_beat_record_fail_or_requeue(  # type: ignore[no-untyped-def]
+    provider_a, settings, django_capture_on_commit_callbacks, mailoutbox
+):
+    settings.SUBMISSION_LOST_AFTER = 120
+    sub = SubmissionFactory(organisation=provider_a)
+    assert services.submission_start(submission_id=sub.pk, task_id="first") is not None
+    _taken_over(sub, by="second")
+    Submission.objects.filter(pk=sub.pk).update(heartbeat_at=ago(60))
+    sub.refresh_from_db()
+    before = sub.heartbeat_at
+
+    services.submission_heartbeat(submission_id=sub.pk, task_id="first")
+    services.submission_set_progress(
+        submission_id=sub.pk, stage="loading", table=None, pct=90, task_id="first"
+    )
+    sub.refresh_from_db()
+    assert sub.heartbeat_at == before and sub.progress_stage != "loading"  # the new claim is not kept alive
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(services.Superseded):
+            services.submission_check_claim(submission_id=sub.pk, task_id="first")
+        with pytest.raises(services.Superseded):
+            services.submission_record_result(
+                submission_id=sub.pk,
+                outcome="Accepted",
+                profile=None,
+                counts=[services.TableCountRow("Person", 1, 1, 0, 0, 0)],
+                rule_counts={},
+                commissioners={},
+                total_records=1,
+                artefacts={},
+                task_id="first",
+            )
+        with pytest.raises(services.Superseded):
+            services.submission_fail(submission_id=sub.pk, message="IntegrityError", task_id="first")
+        with pytest.raises(services.Superseded):
+            services.submission_requeue_after_transient_error(
+                submission_id=sub.pk, reason="x", task_id="first"
+            )
+    sub.refresh_from_db()
+    assert sub.status == Status.VALIDATING and sub.task_id == "second" and sub.error_message == ""
+    assert not sub.table_counts.exists()
+    assert mailoutbox == []
+
+    # The holder beats, checks and finishes; a stale run finding it final still cannot write.
+    services.submission_heartbeat(submission_id=sub.pk, task_id="second")
+    sub.refresh_from_db()
+    assert sub.heartbeat_at > before
+    services.submission_check_claim(submission_id=sub.pk, task_id="second")
+    services.submission_fail(submission_id=sub.pk, message="boom", task_id="second")
+    with pytest.raises(services.Superseded):
+        services.submission_fail(submission_id=sub.pk, message="late", task_id="first")
+    sub.refresh_from_db()
+    assert sub.status == Status.ERROR and sub.error_message == "boom"
+
+
+def test_a_run_requeued_by_the_sweeper_is_superseded_before_anyone_claims_it(provider_a, settings):  # type: ignore[no-untyped-def]
+    settings.SUBMISSION_LOST_AFTER = 120
+    sub = SubmissionFactory(organisation=provider_a)
+    services.submission_start(submission_id=sub.pk, task_id="first")
+    Submission.objects.filter(pk=sub.pk).update(heartbeat_at=ago(200))
+    with mock.patch("submissions.services._enqueue"):
+        assert services.submission_sweep_one(submission_id=sub.pk) == "requeued"
+    with pytest.raises(services.Superseded):
+        services.submission_fail(submission_id=sub.pk, message="late", task_id="first")
+    sub.refresh_from_db()
+    assert sub.status == Status.RECEIVED
+    # A call without a task id (a test, a management command) is not fenced.
+    services.submission_fail(submission_id=sub.pk, message="by hand")
+    sub.refresh_from_db()
+    assert sub.status == Status.ERROR
+
+
+@pytest.fixture
+def idb_submission(submitter_a, open_window, commissioner_a, tmp_path):  # type: ignore[no-untyped-def]
+    from validation.synth import generate_idb, write_csvzip
+
+    path = tmp_path / "idb.zip"
+    write_csvzip(
+        generate_idb(org="TSTP1", period="2017-11", persons=40, seed=3, commissioners=("00C",)), path
+    )
+    with mock.patch("submissions.services._enqueue"):
+        return services.submission_receive(
+            user=submitter_a,
+            upload=SimpleUploadedFile("idb.zip", path.read_bytes()),
+            period="2017-11",
+            window_type="Primary",
+        )
+
+
+def test_a_run_taken_over_while_validating_loads_no_rows_and_stops_quietly(  # type: ignore[no-untyped-def]
+    idb_submission, settings, django_capture_on_commit_callbacks, mailoutbox
+):
+    """The reviewer's case: the database was away while the run validated, its heartbeat went stale, the
+    sweeper re-queued it and another task claimed it. The stale run loads nothing and records nothing."""
+    from reporting.models import ACCEPTED_MODELS, AcceptedDataLoad
+    from submissions import tasks
+
+    settings.SUBMISSION_LOST_AFTER = 120
+    sub = idb_submission
+    validate = tasks.validate_file
+
+    def validated_then_taken_over(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = validate(*args, **kwargs)
+        _taken_over(sub, by="second")
+        Submission.objects.filter(pk=sub.pk).update(heartbeat_at=ago(30), progress_stage="validating")
+        return result
+
+    with (
+        mock.patch("submissions.tasks.validate_file", side_effect=validated_then_taken_over),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        result = tasks.process_submission.apply(args=[sub.pk], task_id="first")
+    assert result.get() == "superseded"
+    sub.refresh_from_db()
+    assert sub.status == Status.VALIDATING and sub.task_id == "second" and sub.attempts == 2
+    assert sub.heartbeat_at < ago(20) and sub.progress_stage == "validating"  # no beat, no progress
+    assert not any(m._default_manager.filter(submission_id=sub.pk).exists() for m in ACCEPTED_MODELS.values())
+    assert not AcceptedDataLoad.objects.filter(submission_id=sub.pk).exists()
+    assert mailoutbox == []
+
+
+def test_a_stale_runs_failed_load_does_not_put_the_new_claim_in_error(  # type: ignore[no-untyped-def]
+    idb_submission, settings, django_capture_on_commit_callbacks, mailoutbox
+):
+    """Taken over during the load; the stale run's COPY then collides with the new run's rows."""
+    from django.db import IntegrityError
+
+    from submissions import tasks
+
+    settings.SUBMISSION_LOST_AFTER = 120
+    sub = idb_submission
+
+    def collides(**kwargs):  # type: ignore[no-untyped-def]
+        _taken_over(sub, by="second")
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    with (
+        mock.patch("submissions.tasks.accepted_rows_load", side_effect=collides),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        result = tasks.process_submission.apply(args=[sub.pk], task_id="first")
+    assert result.get() == "superseded"
+    sub.refresh_from_db()
+    assert sub.status == Status.VALIDATING and sub.task_id == "second" and sub.error_message == ""
+    assert mailoutbox == []
