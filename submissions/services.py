@@ -484,11 +484,15 @@ def _notify_stuck(submission_id: int, reason: str) -> None:
 def submission_requeue_after_transient_error(
     *, submission_id: int, reason: str, task_id: str | None = None
 ) -> None:
-    """Back to RECEIVED so the retried task claims it again; ``Superseded`` if the task no longer holds it."""
+    """Back to RECEIVED so the retried task claims it again; ``Superseded`` if the task no longer holds it.
+    ``queued_at`` is now (the retry is being published), so the sweeper does not count the time the file
+    waited before this run as time stuck in the queue."""
     submission = Submission.objects.select_for_update().select_related("organisation").get(pk=submission_id)
     _check_claim(submission, task_id)
     if submission.status == Status.VALIDATING:
         submission_transition(submission=submission, to=Status.RECEIVED, details={"reason": reason[:300]})
+        submission.queued_at = timezone.now()
+        submission.save(update_fields=["queued_at"])
 
 
 def submission_set_progress(

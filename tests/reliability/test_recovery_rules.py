@@ -432,3 +432,20 @@ def test_a_stale_runs_failed_load_does_not_put_the_new_claim_in_error(  # type: 
     sub.refresh_from_db()
     assert sub.status == Status.VALIDATING and sub.task_id == "second" and sub.error_message == ""
     assert mailoutbox == []
+
+
+def test_a_transient_error_requeues_with_a_fresh_queued_at(provider_a, settings):  # type: ignore[no-untyped-def]
+    """The retry is being published: the time the file waited in the queue before this run is not time
+    stuck for the sweeper during the retry's countdown."""
+    settings.SUBMISSION_STUCK_AFTER = 3600
+    sub = SubmissionFactory(organisation=provider_a, received_at=ago(7300), queued_at=ago(7200))
+    services.submission_start(submission_id=sub.pk, task_id="t1")
+    services.submission_requeue_after_transient_error(
+        submission_id=sub.pk, reason="server closed", task_id="t1"
+    )
+    sub.refresh_from_db()
+    assert sub.status == Status.RECEIVED and sub.queued_at > ago(5)
+    with mock.patch("submissions.tasks.process_submission.apply_async") as pub:
+        assert sweep_stuck_submissions() == {}
+    pub.assert_not_called()
+    assert services.submission_start(submission_id=sub.pk, retry=True, task_id="t1") is not None
