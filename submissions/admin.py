@@ -4,8 +4,10 @@ from functools import partial
 from django.contrib import admin, messages
 from django.db import transaction
 
+from portal.errors import PortalError
+
 from .models import Status, Submission, SubmissionRuleCount, SubmissionTableCount, Window
-from .services import submission_transition
+from .services import submission_rerun
 
 
 def _enqueue_post_deadline(task, window_id: int) -> None:  # type: ignore[no-untyped-def]
@@ -71,13 +73,11 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-run selected ERROR submissions")
     def rerun(self, request, queryset):  # type: ignore[no-untyped-def]
-        from .services import _enqueue
-
         count = 0
-        for sub in queryset.filter(status=Status.ERROR):
-            with transaction.atomic():
-                submission_transition(submission=sub, to=Status.RECEIVED, actor=request.user)
-                Submission.objects.filter(pk=sub.pk).update(queued_at=None, sweeper_requeues=0)
-                transaction.on_commit(partial(_enqueue, sub.pk))
+        for pk in queryset.filter(status=Status.ERROR).values_list("pk", flat=True):
+            try:
+                submission_rerun(submission_id=pk, actor=request.user)
+            except PortalError:  # no longer ERROR (re-run from another page meanwhile)
+                continue
             count += 1
         messages.info(request, f"{count} submission(s) queued again.")

@@ -474,6 +474,26 @@ def submission_sweep_one(*, submission_id: int) -> str:
     return "requeued"
 
 
+@transaction.atomic
+def submission_rerun(*, submission_id: int, actor: User) -> Submission:
+    """An administrator's re-run of an ERROR submission: back to RECEIVED (audited), with a fresh count of
+    runs and sweeper re-queues and no claim, and published on commit through the outbox (if the broker is
+    down then, ``dispatch_unqueued_submissions`` publishes it later)."""
+    submission = Submission.objects.select_for_update().select_related("organisation").get(pk=submission_id)
+    if submission.status != Status.ERROR:  # VALIDATING -> RECEIVED is the sweeper's, not a re-run
+        raise PortalError("Only a submission in ERROR can be re-run.", code="invalid_transition")
+    submission_transition(
+        submission=submission, to=Status.RECEIVED, actor=actor, details={"reason": "administrator re-run"}
+    )
+    submission.attempts = 0
+    submission.sweeper_requeues = 0
+    submission.queued_at = None
+    submission.task_id = ""
+    submission.save(update_fields=["attempts", "sweeper_requeues", "queued_at", "task_id"])
+    transaction.on_commit(lambda: _enqueue(submission_id))
+    return submission
+
+
 def _notify_stuck(submission_id: int, reason: str) -> None:
     from .notifications import notify_admins_stuck
 

@@ -261,7 +261,7 @@ def test_database_errors_past_the_retries_end_in_error_with_nothing_live(  # typ
     assert not any(m._default_manager.filter(submission_id=sub.pk).exists() for m in ACCEPTED_MODELS.values())
 
 
-def test_admin_rerun_of_an_error_goes_through_the_outbox_and_resets_the_sweeper_count(  # type: ignore[no-untyped-def]
+def test_admin_rerun_of_an_error_goes_through_the_outbox_and_resets_the_counts(  # type: ignore[no-untyped-def]
     admin_client, provider_a, django_capture_on_commit_callbacks
 ):
     sub = SubmissionFactory(
@@ -278,6 +278,7 @@ def test_admin_rerun_of_an_error_goes_through_the_outbox_and_resets_the_sweeper_
     sub.refresh_from_db()
     # The broker was down: RECEIVED and not queued, so the relay publishes it (not a stuck one for the sweeper).
     assert sub.status == Status.RECEIVED and sub.queued_at is None and sub.sweeper_requeues == 0
+    assert sub.attempts == 0 and sub.task_id == ""
     assert services.submissions_to_dispatch(grace_seconds=0) == [sub.pk]
 
 
@@ -449,3 +450,37 @@ def test_a_transient_error_requeues_with_a_fresh_queued_at(provider_a, settings)
         assert sweep_stuck_submissions() == {}
     pub.assert_not_called()
     assert services.submission_start(submission_id=sub.pk, retry=True, task_id="t1") is not None
+
+
+def test_submission_rerun_resets_the_counts_and_claim_and_publishes_through_the_outbox(  # type: ignore[no-untyped-def]
+    provider_a, admin_user, django_capture_on_commit_callbacks
+):
+    from portal.errors import PortalError
+    from portal.models import AuditEvent
+
+    sub = SubmissionFactory(
+        organisation=provider_a,
+        status=Status.ERROR,
+        queued_at=ago(7200),
+        sweeper_requeues=1,
+        attempts=3,
+        task_id="old",
+    )
+    with (
+        mock.patch("submissions.tasks.process_submission.apply_async") as pub,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.submission_rerun(submission_id=sub.pk, actor=admin_user)
+    assert [c.args[0] for c in pub.call_args_list] == [(sub.pk,)]
+    sub.refresh_from_db()
+    assert sub.status == Status.RECEIVED and sub.attempts == 0 and sub.sweeper_requeues == 0
+    assert sub.task_id == "" and sub.queued_at is not None and sub.queued_at > ago(5)
+    event = AuditEvent.objects.get(action="submission.status", object_id=str(sub.pk))
+    assert (event.actor, event.from_state, event.to_state) == (admin_user, Status.ERROR, Status.RECEIVED)
+    assert event.details == {"reason": "administrator re-run"}
+    # The old task's late message is dropped by the new claim's fencing; a second re-run is refused.
+    assert services.submission_start(submission_id=sub.pk, task_id="new") is not None
+    with pytest.raises(services.Superseded):
+        services.submission_fail(submission_id=sub.pk, message="late", task_id="old")
+    with pytest.raises(PortalError):
+        services.submission_rerun(submission_id=sub.pk, actor=admin_user)
