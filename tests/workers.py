@@ -99,8 +99,12 @@ def start_worker(
     env: dict[str, str] | None = None,
     beat: bool = False,
     database: str | None = None,
+    concurrency: int = 1,
+    pool: str | None = None,
 ) -> Worker:
-    """A ``celery worker`` consuming ``queue`` only (``--concurrency 1``), with embedded beat if asked."""
+    """A ``celery worker`` consuming ``queue`` only (``concurrency`` processes of ``pool``, default prefork),
+    with embedded beat if asked. Also used outside pytest (the benchmark, the deadline rush) with
+    ``database`` given."""
     full_env = {
         **os.environ,
         "DATABASE_URL": database or database_url(),
@@ -118,13 +122,15 @@ def start_worker(
         "-Q",
         queue,
         "--concurrency",
-        "1",
+        str(concurrency),
         "--loglevel",
         "INFO",
         "--without-gossip",
         "--without-mingle",
         "--without-heartbeat",
     ]
+    if pool:
+        args += ["--pool", pool]
     if beat:
         args += ["--beat", "--schedule", str(log_path.with_suffix(".beat-schedule"))]
     out = log_path.open("ab")

@@ -44,6 +44,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from tests.workers import start_worker
+
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "var" / "bench"
 ORG, PERIOD = "TSTP1", "2017-11"
@@ -548,12 +550,10 @@ def e2e(args: argparse.Namespace, db: Scratch, file: Path) -> dict[str, Any]:
         "PHASES_RESET_PEAK": "1",  # per-phase peaks in the worker's phase log (submissions.phases)
     }
     log_path = CACHE / "e2e-worker.log"
-    log = log_path.open("wb")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "portal", "worker", "-Q", queue, "--pool", "solo",
-         "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    log_path.unlink(missing_ok=True)  # start_worker appends; the phase line read below must be this run's
+    worker = start_worker(
+        queue=queue, log_path=log_path, media_root=str(media), env=env, database=db.url, pool="solo"
+    ).proc
     try:
         time.sleep(4)  # let the worker connect before the task is queued
         idle = proc_status(worker.pid, "VmRSS")
@@ -584,7 +584,6 @@ def e2e(args: argparse.Namespace, db: Scratch, file: Path) -> dict[str, Any]:
             worker.wait(timeout=30)
         except subprocess.TimeoutExpired:
             worker.kill()
-        log.close()
         shutil.rmtree(media, ignore_errors=True)
 
 

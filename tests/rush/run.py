@@ -54,6 +54,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.workers import start_worker
+
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "var" / "rush"
 PERIOD, WINDOW_TYPE = "2017-11", "Primary"
@@ -345,12 +347,18 @@ class Stack:
         # fmt: off
         self._start("web", [py, "-m", "gunicorn", "portal.wsgi", "-b", f"127.0.0.1:{self.port}",
                             "-w", str(self.cfg.web_workers), "--timeout", "120", "--graceful-timeout", "10"])
-        self._start("worker", [py, "-m", "celery", "-A", "portal", "worker", "-Q", self.queue,
-                               "--concurrency", str(self.cfg.workers), "--pool", "prefork", "--loglevel", "INFO",
-                               "-n", f"{self.queue}@%h", "--without-gossip", "--without-mingle"])
         self._start("beat", [py, "-m", "celery", "-A", "portal", "beat", "--loglevel", "WARNING",
                              "-s", str(self.work / "celerybeat-schedule")])
         # fmt: on
+        self.logs["worker"] = self.work / "worker.log"
+        self.procs["worker"] = start_worker(
+            queue=self.queue,
+            log_path=self.logs["worker"],
+            media_root=self.env["PORTAL_MEDIA_ROOT"],
+            env=self.env,
+            database=self.env["DATABASE_URL"],
+            concurrency=self.cfg.workers,
+        ).proc
         try:
             self._wait_ready()
         except BaseException:
